@@ -1,0 +1,222 @@
+//! Configuration: [`Options`] shared by both roles, [`ClientConfig`] and [`ServerConfig`].
+//!
+//! Every setter documents its default and why it was chosen. The defaults are safe for a
+//! server on the open internet: a hostile peer can make a connection hold at most about
+//! `max_message_size + max_frame_size` bytes of input.
+
+use crate::random::RandomSource;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+/// Options common to clients and servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub(crate) max_frame_size: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) max_handshake_size: usize,
+    pub(crate) max_headers: usize,
+    pub(crate) keepalive: Option<(Duration, Duration)>,
+    pub(crate) close_timeout: Duration,
+    pub(crate) handshake_timeout: Option<Duration>,
+    pub(crate) auto_pong: bool,
+    pub(crate) stream_fragments: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 16 << 20,
+            max_message_size: 16 << 20,
+            max_handshake_size: 16 << 10,
+            max_headers: 64,
+            keepalive: None,
+            close_timeout: Duration::from_secs(5),
+            handshake_timeout: Some(Duration::from_secs(10)),
+            auto_pong: true,
+            stream_fragments: false,
+        }
+    }
+}
+
+impl Options {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Largest frame payload accepted; larger frames close with 1009. Default 16 MiB.
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Largest reassembled message accepted; larger messages close with 1009. Default
+    /// 16 MiB. Not applied when fragments are streamed (then the application decides).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Largest HTTP head of the opening handshake. Default 16 KiB, which fits browsers'
+    /// requests with cookies while bounding what a slow client can make a server hold.
+    pub fn max_handshake_size(mut self, bytes: usize) -> Self {
+        self.max_handshake_size = bytes;
+        self
+    }
+
+    /// Most header fields in the opening handshake. Default 64.
+    pub fn max_headers(mut self, count: usize) -> Self {
+        self.max_headers = count;
+        self
+    }
+
+    /// Sends a ping after `interval` without input from the peer, and fails the connection
+    /// when no pong follows within `timeout`. Default off.
+    pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive = Some((interval, timeout));
+        self
+    }
+
+    /// How long to wait for the peer's close frame after sending ours (and, for a client,
+    /// for the server to end the transport). Default 5 s.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// How long the opening handshake may take; `None` waits forever. Default 10 s, which
+    /// stops slow-header attacks from holding a server's connections.
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Answer pings with pongs automatically. Default on (RFC 6455 §5.5.2).
+    pub fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// Hand out data frames as [`Event::Fragment`](crate::Event::Fragment)s instead of
+    /// whole messages, for messages larger than the application wants buffered. Default off.
+    pub fn stream_fragments(mut self, on: bool) -> Self {
+        self.stream_fragments = on;
+        self
+    }
+}
+
+/// How a client opens a connection.
+pub struct ClientConfig {
+    pub(crate) host: String,
+    pub(crate) path: String,
+    pub(crate) origin: Option<String>,
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) options: Options,
+    pub(crate) random: Option<Box<dyn RandomSource>>,
+}
+
+impl ClientConfig {
+    /// A client for `ws://{host}{path}`: `host` is the `Host` header (`example.com:8080`),
+    /// `path` the request target (`/chat?room=1`).
+    pub fn new(host: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            path: path.into(),
+            origin: None,
+            subprotocols: Vec::new(),
+            extra_headers: Vec::new(),
+            options: Options::default(),
+            random: None,
+        }
+    }
+
+    /// Sends an `Origin` header (browsers always do). Default none.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// Offers a subprotocol; call again to offer more, in order of preference.
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocols.push(name.into());
+        self
+    }
+
+    /// Adds a header to the request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the common options.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Replaces the random source (default: the operating system's, with the `std` feature).
+    pub fn random(mut self, source: impl RandomSource + 'static) -> Self {
+        self.random = Some(Box::new(source));
+        self
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("host", &self.host)
+            .field("path", &self.path)
+            .field("origin", &self.origin)
+            .field("subprotocols", &self.subprotocols)
+            .field("extra_headers", &self.extra_headers)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a server answers opening handshakes.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) options: Options,
+    pub(crate) defer_accept: bool,
+}
+
+impl ServerConfig {
+    /// The defaults: accept every valid request, choose no subprotocol.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a subprotocol the server supports, in order of the server's preference; the
+    /// first one of these that the client offers is chosen.
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocols.push(name.into());
+        self
+    }
+
+    /// Adds a header to the 101 answer.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the common options.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Let the application look at each request (path, `Origin`, subprotocols) and call
+    /// [`accept`](crate::Connection::accept) or [`reject`](crate::Connection::reject).
+    /// Default off: valid requests are accepted at once.
+    pub fn defer_accept(mut self, on: bool) -> Self {
+        self.defer_accept = on;
+        self
+    }
+}

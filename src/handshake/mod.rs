@@ -1,0 +1,126 @@
+//! The opening handshake (RFC 6455 §4): the client's Upgrade request and its check of the
+//! answer, the server's validation of the request and its answer. HTTP/1.1 heads are parsed
+//! by `httparse`; everything here is a pure function of bytes and configuration.
+
+mod client;
+mod extensions;
+mod server;
+
+pub use client::ClientHandshake;
+pub use extensions::{parse_extensions, ExtensionOffer};
+pub use server::{parse_request, write_accept, write_reject, Request};
+
+use alloc::string::String;
+use base64::Engine as _;
+
+/// The GUID every `Sec-WebSocket-Accept` is derived with (RFC 6455 §1.3).
+const ACCEPT_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(key);
+    sha.update(ACCEPT_GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
+}
+
+/// The length of the HTTP head at the start of `buf` (through the blank line), if complete.
+/// `from` is where a previous search stopped, so feeding a byte at a time stays linear.
+pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let start = from.saturating_sub(3);
+    buf.get(start..)?
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| start + p + 4)
+}
+
+/// Whether a comma-separated header value lists `token` (case-insensitive, RFC 7230 §7).
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// All values of header `name`, in order.
+pub(crate) fn header_values<'h, 'b: 'h>(
+    headers: &'h [httparse::Header<'b>],
+    name: &'h str,
+) -> impl Iterator<Item = &'b [u8]> + 'h {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
+}
+
+/// Whether any `name` header lists `token`.
+pub(crate) fn headers_have_token(
+    headers: &[httparse::Header<'_>],
+    name: &str,
+    token: &str,
+) -> bool {
+    header_values(headers, name).any(|v| has_token(v, token))
+}
+
+/// The comma-separated items of every `name` header, trimmed, empty ones dropped.
+pub(crate) fn header_list(headers: &[httparse::Header<'_>], name: &str) -> alloc::vec::Vec<String> {
+    header_values(headers, name)
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+        .map(|t| String::from_utf8_lossy(t).into_owned())
+        .collect()
+}
+
+/// Whether `s` may be written as an HTTP header value (no control characters but tab).
+pub(crate) fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// Whether `s` is an HTTP token (RFC 7230 §3.2.6): a header name, a subprotocol.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_accept_example() {
+        // RFC 6455 §1.3.
+        assert_eq!(
+            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn head_end_search_resumes() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest";
+        assert_eq!(find_head_end(head, 0), Some(27));
+        let mut seen = 0;
+        for n in 1..=head.len() {
+            match find_head_end(&head[..n], seen) {
+                Some(end) => {
+                    assert_eq!(end, 27);
+                    assert_eq!(n, 27);
+                    return;
+                }
+                None => seen = n,
+            }
+        }
+        panic!("never found");
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(has_token(b"keep-alive, Upgrade", "upgrade"));
+        assert!(has_token(b"UPGRADE", "upgrade"));
+        assert!(!has_token(b"upgrader", "upgrade"));
+        assert!(is_token("chat.v2"));
+        assert!(!is_token("a b"));
+        assert!(!is_header_value("a\r\nX: y"));
+    }
+}
