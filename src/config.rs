@@ -73,8 +73,9 @@ impl Options {
         self
     }
 
-    /// Sends a ping after `interval` without input from the peer, and fails the connection
-    /// when no pong follows within `timeout`. Default off.
+    /// Sends a ping when the peer has been silent for a whole `interval` (checked every
+    /// `interval`, so the ping goes out between one and two intervals after the last input),
+    /// and fails the connection when nothing arrives within `timeout` after it. Default off.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.keepalive = Some((interval, timeout));
         self

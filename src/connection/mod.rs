@@ -529,6 +529,7 @@ impl Connection {
         self.handshake = None;
         self.state = State::Open;
         self.timers.handshake.stop();
+        self.rx_activity = false;
         if let Some((interval, _)) = self.options.keepalive {
             self.timers.keepalive.start(interval);
         }
@@ -598,6 +599,3 @@ impl Connection {
         });
     }
 }
-
-#[cfg(test)]
-mod tests;

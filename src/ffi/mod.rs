@@ -1,0 +1,44 @@
+//! The C ABI (feature `ffi`): the whole engine for C programs, declared in
+//! `include/wsmachine.h`, which cbindgen generates from this module.
+//!
+//! Nothing outside this module knows C exists. One file per exported C type
+//! ([`wsm_options`](options), [`wsm_client_config`](client_config),
+//! [`wsm_server_config`](server_config), [`wsm_conn`](conn), [`wsm_event`](event)); the
+//! plumbing apart: [`boundary`] (the one panic boundary every entry point runs in),
+//! [`args`] (null checks and pointer casts), [`result`] (the result codes).
+//!
+//! Conventions, stated once (they follow rustls-ffi):
+//! * Every fallible call returns a `wsm_result`; `WSM_OK` is 0 and the error codes keep
+//!   their numbers forever.
+//! * Outputs come last; a buffer is always followed by its `size_t` length; outputs are
+//!   written only when the call returns `WSM_OK`.
+//! * Every pointer is checked: NULL yields `WSM_ERR_NULL_PARAMETER` (a buffer pointer may be
+//!   NULL when its length is 0). `*_free(NULL)` does nothing.
+//! * A `const` handle argument is not changed by the call.
+//! * A panic inside the library never unwinds into C: the call returns `WSM_ERR_PANIC`
+//!   (or its documented neutral value when it returns no `wsm_result`).
+//! * Every handle is created by a `*_new` and released by its `*_free`; nothing else the
+//!   library hands out needs freeing: borrowed pointers say how long they stay valid.
+#![allow(unsafe_code)]
+// The C names (`wsm_conn`, `WSM_OK`) are the ABI.
+#![allow(non_camel_case_types)]
+
+#[macro_use]
+mod boundary;
+mod args;
+pub mod client_config;
+pub mod conn;
+pub mod event;
+pub mod options;
+mod random;
+pub mod result;
+pub mod server_config;
+pub mod version;
+
+pub use client_config::wsm_client_config;
+pub use conn::{wsm_conn, wsm_state};
+pub use event::{wsm_error_kind, wsm_event, wsm_event_kind};
+pub use options::wsm_options;
+pub use random::wsm_random_fn;
+pub use result::wsm_result;
+pub use server_config::wsm_server_config;

@@ -1,0 +1,815 @@
+//! Client⇄server pairs in memory through every state, every error path and every timeout.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use wsmachine::frame::OpCode;
+use wsmachine::{
+    ClientConfig, CloseCode, Connection, Error, Event, Failure, HandshakeError, Instant,
+    MessageKind, Options, ProtocolError, Role, ServerConfig, State, Upgraded,
+};
+
+fn text(e: &Event) -> &str {
+    match e {
+        Event::Text(t) => t.as_str(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+#[test]
+fn handshake_negotiates_subprotocol_and_opens_both_sides() {
+    let mut p = Pair::new(
+        ClientConfig::new("example.com", "/chat")
+            .subprotocol("v1")
+            .subprotocol("v2"),
+        ServerConfig::new().subprotocol("v2").subprotocol("v1"),
+    );
+    assert_eq!(p.client.state(), State::Connecting);
+    assert_eq!(p.server.state(), State::Connecting);
+    p.drive();
+    assert_eq!(p.client.state(), State::Open);
+    assert_eq!(p.server.state(), State::Open);
+    assert_eq!(p.client.subprotocol(), Some("v2"));
+    assert_eq!(p.server.subprotocol(), Some("v2"));
+    assert_eq!(
+        p.client_events,
+        [Event::Open {
+            subprotocol: Some("v2".into()),
+            extensions: String::new()
+        }]
+    );
+    assert_eq!(p.client.role(), Role::Client);
+}
+
+#[test]
+fn no_common_subprotocol_means_none() {
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/").subprotocol("a"),
+        ServerConfig::new().subprotocol("b"),
+    );
+    p.drive();
+    assert_eq!(p.client.subprotocol(), None);
+    assert_eq!(p.server.state(), State::Open);
+}
+
+#[test]
+fn messages_flow_both_ways() {
+    let mut p = Pair::open();
+    p.client.send_text("Привет, сервер!").unwrap();
+    p.client.send_binary(&[0, 1, 2, 255]).unwrap();
+    p.server.send_text("hello").unwrap();
+    p.server.send_binary(&[]).unwrap();
+    p.drive();
+    assert_eq!(text(&p.server_events[0]), "Привет, сервер!");
+    assert_eq!(p.server_events[1], Event::Binary(vec![0, 1, 2, 255].into()));
+    assert_eq!(text(&p.client_events[0]), "hello");
+    assert_eq!(p.client_events[1], Event::Binary(Vec::new().into()));
+}
+
+#[test]
+fn large_messages_use_every_length_form() {
+    let mut p = Pair::open();
+    for len in [0usize, 125, 126, 65535, 65536, 3 << 20] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        p.client.send_binary(&data).unwrap();
+        p.server.send_binary(&data).unwrap();
+        p.drive();
+        assert_eq!(
+            p.server_events.pop(),
+            Some(Event::Binary(data.clone().into()))
+        );
+        assert_eq!(p.client_events.pop(), Some(Event::Binary(data.into())));
+    }
+}
+
+#[test]
+fn fragments_reassemble_with_control_frames_between() {
+    let mut p = Pair::open();
+    let word = "κόσμε".as_bytes();
+    // Split inside a code point on purpose.
+    p.client
+        .send_fragment(MessageKind::Text, &word[..3], false)
+        .unwrap();
+    p.client.send_ping(b"in between").unwrap();
+    p.client
+        .send_fragment(MessageKind::Text, &word[3..7], false)
+        .unwrap();
+    assert_eq!(
+        p.client.send_text("x"),
+        Err(Error::FragmentedMessageInProgress)
+    );
+    assert_eq!(
+        p.client.send_fragment(MessageKind::Binary, b"x", true),
+        Err(Error::FragmentMismatch)
+    );
+    p.client
+        .send_fragment(MessageKind::Text, &word[7..], true)
+        .unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events[0],
+        Event::Ping(b"in between".to_vec().into())
+    );
+    assert_eq!(text(&p.server_events[1]), "κόσμε");
+    // The automatic pong came back with the same payload.
+    assert_eq!(
+        p.client_events,
+        [Event::Pong(b"in between".to_vec().into())]
+    );
+}
+
+#[test]
+fn frames_in_the_same_read_as_the_101_are_not_lost() {
+    let mut client =
+        Connection::client(ClientConfig::new("h", "/").random(counter_random())).unwrap();
+    let mut server = Connection::server(ServerConfig::new());
+    server.receive(&client.take_output());
+    server.send_text("early").unwrap();
+    server.send_ping(b"p").unwrap();
+    // 101 + two frames in one read.
+    client.receive(&server.take_output());
+    let ev = events(&mut client);
+    assert!(matches!(ev[0], Event::Open { .. }));
+    assert_eq!(text(&ev[1]), "early");
+    assert_eq!(ev[2], Event::Ping(b"p".to_vec().into()));
+}
+
+#[test]
+fn one_byte_at_a_time_gives_the_same_events() {
+    let mut whole = open_server(ServerConfig::new());
+    let mut bytewise = open_server(ServerConfig::new());
+    let mut input = Vec::new();
+    input.extend(cframe(false, OpCode::Binary, &[1; 300]));
+    input.extend(cframe(true, OpCode::Ping, b"ping"));
+    input.extend(cframe(true, OpCode::Continuation, &[2; 70000]));
+    input.extend(cframe(true, OpCode::Text, "Привет".as_bytes()));
+    input.extend(cframe(true, OpCode::Close, &[0x03, 0xe8, b'o', b'k']));
+    whole.receive(&input);
+    for b in &input {
+        bytewise.receive(std::slice::from_ref(b));
+    }
+    let a = events(&mut whole);
+    assert_eq!(a, events(&mut bytewise));
+    assert_eq!(a.len(), 5);
+    assert_eq!(whole.take_output(), bytewise.take_output());
+}
+
+#[test]
+fn client_initiated_close_is_clean_on_both_sides() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode(4000), "bye").unwrap();
+    assert_eq!(p.client.state(), State::Closing);
+    assert_eq!(
+        p.client.send_text("late"),
+        Err(Error::WrongState(State::Closing))
+    );
+    p.drive();
+    assert_eq!(
+        p.server_events,
+        [
+            Event::Close {
+                code: Some(CloseCode(4000)),
+                reason: "bye".into()
+            },
+            Event::Closed {
+                clean: true,
+                code: CloseCode(4000),
+                reason: "bye".into()
+            },
+        ]
+    );
+    // The client saw the echo, then the server's EOF.
+    assert_eq!(
+        p.client_events[0],
+        Event::Close {
+            code: Some(CloseCode(4000)),
+            reason: String::new()
+        }
+    );
+    assert_eq!(
+        p.client_events[1],
+        Event::Closed {
+            clean: true,
+            code: CloseCode(4000),
+            reason: String::new()
+        }
+    );
+    assert_eq!(p.client.state(), State::Closed);
+    assert_eq!(p.server.state(), State::Closed);
+}
+
+#[test]
+fn server_initiated_close_is_clean_and_server_ends_transport() {
+    let mut p = Pair::open();
+    p.server.close(CloseCode::GOING_AWAY, "restart").unwrap();
+    p.drive();
+    assert_eq!(
+        p.client_events[0],
+        Event::Close {
+            code: Some(CloseCode::GOING_AWAY),
+            reason: "restart".into()
+        }
+    );
+    assert!(matches!(
+        p.client_events[1],
+        Event::Closed {
+            clean: true,
+            code: CloseCode::GOING_AWAY,
+            ..
+        }
+    ));
+    assert!(matches!(
+        p.server_events[1],
+        Event::Closed {
+            clean: true,
+            code: CloseCode::GOING_AWAY,
+            ..
+        }
+    ));
+    assert!(p.server_eof_sent, "the server ends the transport first");
+}
+
+#[test]
+fn simultaneous_close_completes() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NORMAL, "c").unwrap();
+    p.server.close(CloseCode::NORMAL, "s").unwrap();
+    p.drive();
+    assert!(p
+        .client_events
+        .iter()
+        .any(|e| matches!(e, Event::Closed { clean: true, .. })));
+    assert!(p
+        .server_events
+        .iter()
+        .any(|e| matches!(e, Event::Closed { clean: true, .. })));
+}
+
+#[test]
+fn empty_close_frame_is_reported_as_1005() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NO_STATUS, "").unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events[0],
+        Event::Close {
+            code: None,
+            reason: String::new()
+        }
+    );
+    assert_eq!(
+        p.server_events[1],
+        Event::Closed {
+            clean: true,
+            code: CloseCode::NO_STATUS,
+            reason: String::new()
+        }
+    );
+}
+
+#[test]
+fn close_arguments_are_checked() {
+    let mut p = Pair::open();
+    assert_eq!(
+        p.client.close(CloseCode(1005), "x"),
+        Err(Error::InvalidCloseCode(1005))
+    );
+    assert_eq!(
+        p.client.close(CloseCode(999), ""),
+        Err(Error::InvalidCloseCode(999))
+    );
+    assert_eq!(
+        p.client.close(CloseCode::NORMAL, &"x".repeat(124)),
+        Err(Error::ControlPayloadTooLong)
+    );
+    assert_eq!(
+        p.client.send_ping(&[0; 126]),
+        Err(Error::ControlPayloadTooLong)
+    );
+    assert_eq!(p.client.state(), State::Open);
+}
+
+#[test]
+fn sending_in_the_wrong_state_is_an_error() {
+    let mut c = Connection::client(ClientConfig::new("h", "/")).unwrap();
+    assert_eq!(c.send_text("x"), Err(Error::WrongState(State::Connecting)));
+    assert_eq!(
+        c.close(CloseCode::NORMAL, ""),
+        Err(Error::WrongState(State::Connecting))
+    );
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NORMAL, "").unwrap();
+    p.drive();
+    assert_eq!(
+        p.client.send_binary(b"x"),
+        Err(Error::WrongState(State::Closed))
+    );
+    assert_eq!(
+        p.server.send_ping(b""),
+        Err(Error::WrongState(State::Closed))
+    );
+    assert_eq!(p.client.accept(None), Err(Error::NoPendingRequest));
+}
+
+#[test]
+fn eof_before_close_is_abnormal() {
+    let mut p = Pair::open();
+    p.server.receive_eof();
+    assert_eq!(
+        events(&mut p.server),
+        [
+            Event::Error(Failure::Eof),
+            Event::Closed {
+                clean: false,
+                code: CloseCode::ABNORMAL,
+                reason: String::new()
+            }
+        ]
+    );
+    let mut c = Connection::client(ClientConfig::new("h", "/")).unwrap();
+    c.receive(b"HTTP/1.1 101 Swi");
+    c.receive_eof();
+    assert_eq!(
+        events(&mut c)[0],
+        Event::Error(Failure::Handshake(HandshakeError::Eof))
+    );
+}
+
+#[test]
+fn close_timeout_when_peer_never_answers() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NORMAL, "").unwrap();
+    let _lost = p.client.take_output(); // the close frame never arrives
+    assert_eq!(
+        p.client.poll_timeout(),
+        Some(Instant::ZERO),
+        "asks to be told the time"
+    );
+    p.client.handle_timeout(Instant::from_millis(1000));
+    assert_eq!(p.client.poll_timeout(), Some(Instant::from_millis(6000)));
+    p.client.handle_timeout(Instant::from_millis(5999));
+    assert_eq!(p.client.state(), State::Closing);
+    p.client.handle_timeout(Instant::from_millis(6000));
+    assert_eq!(
+        events(&mut p.client),
+        [
+            Event::Error(Failure::CloseTimeout),
+            Event::Closed {
+                clean: false,
+                code: CloseCode::ABNORMAL,
+                reason: String::new()
+            }
+        ]
+    );
+    assert_eq!(p.client.poll_timeout(), None);
+}
+
+#[test]
+fn client_waits_for_server_eof_then_times_out_cleanly() {
+    let mut p = Pair::open();
+    p.server.close(CloseCode::NORMAL, "").unwrap();
+    p.client.receive(&p.server.take_output());
+    assert_eq!(
+        p.client.state(),
+        State::Closing,
+        "the client waits for the server to end the transport"
+    );
+    p.client.handle_timeout(Instant::from_millis(10));
+    p.client.handle_timeout(Instant::from_millis(5010));
+    assert_eq!(
+        events(&mut p.client).last(),
+        Some(&Event::Closed {
+            clean: true,
+            code: CloseCode::NORMAL,
+            reason: String::new()
+        })
+    );
+}
+
+#[test]
+fn keepalive_pings_idle_peer_and_fails_without_pong() {
+    let opts = Options::new().keepalive(Duration::from_secs(10), Duration::from_secs(5));
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/"),
+        ServerConfig::new().options(opts.clone()),
+    );
+    p.drive();
+    p.advance(Duration::ZERO); // anchor the timers
+    p.advance(Duration::from_secs(10));
+    // The client answered the server's keepalive ping automatically.
+    assert!(p.client_events.iter().any(|e| matches!(e, Event::Ping(_))));
+    assert!(p.server_events.iter().any(|e| matches!(e, Event::Pong(_))));
+    assert_eq!(p.server.state(), State::Open);
+    // Now the client stops answering: its output is lost.
+    let mut server = p.server;
+    let mut now = p.now;
+    for _ in 0..10 {
+        match server.poll_timeout() {
+            Some(t) => {
+                now = now.max(t);
+                server.handle_timeout(now);
+                let _ = server.take_output();
+            }
+            None => break,
+        }
+    }
+    let ev = events(&mut server);
+    assert!(ev.contains(&Event::Error(Failure::PongTimeout)), "{ev:?}");
+    assert_eq!(server.state(), State::Closed);
+}
+
+#[test]
+fn keepalive_does_not_ping_a_busy_peer() {
+    let opts = Options::new().keepalive(Duration::from_secs(10), Duration::from_secs(5));
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/"),
+        ServerConfig::new().options(opts),
+    );
+    p.drive();
+    p.advance(Duration::ZERO);
+    for _ in 0..5 {
+        p.client.send_text("busy").unwrap();
+        p.drive();
+        p.advance(Duration::from_secs(10));
+    }
+    assert!(!p.client_events.iter().any(|e| matches!(e, Event::Ping(_))));
+}
+
+#[test]
+fn handshake_timeout() {
+    let mut s = Connection::server(ServerConfig::new());
+    s.receive(b"GET / HTTP/1.1\r\n");
+    s.handle_timeout(Instant::from_millis(100));
+    s.handle_timeout(Instant::from_millis(10_100));
+    assert_eq!(
+        events(&mut s)[0],
+        Event::Error(Failure::Handshake(HandshakeError::Timeout))
+    );
+    assert!(s.pending_output().starts_with(b"HTTP/1.1 408 "));
+}
+
+#[test]
+fn auto_pong_can_be_turned_off() {
+    let mut s = open_server(ServerConfig::new().options(Options::new().auto_pong(false)));
+    s.receive(&cframe(true, OpCode::Ping, b"x"));
+    assert_eq!(events(&mut s), [Event::Ping(b"x".to_vec().into())]);
+    assert!(s.pending_output().is_empty());
+    s.send_pong(b"x").unwrap();
+    assert_eq!(
+        parse_frames(&s.take_output()),
+        [(OpCode::Pong, true, b"x".to_vec())]
+    );
+}
+
+#[test]
+fn unsolicited_pong_is_reported_and_ignored() {
+    let mut s = open_server(ServerConfig::new());
+    s.receive(&cframe(true, OpCode::Pong, b"u"));
+    assert_eq!(events(&mut s), [Event::Pong(b"u".to_vec().into())]);
+    assert_eq!(s.state(), State::Open);
+}
+
+/// Feeds `input` to an open server and checks it fails with `err` and sends `code`.
+fn server_fails(input: &[u8], err: ProtocolError, code: u16) {
+    server_fails_with(ServerConfig::new(), input, err, code);
+}
+
+fn server_fails_with(config: ServerConfig, input: &[u8], err: ProtocolError, code: u16) {
+    let mut s = open_server(config);
+    s.receive(input);
+    let ev = events(&mut s);
+    assert!(
+        ev.contains(&Event::Error(Failure::Protocol(err))),
+        "{err:?}: {ev:?}"
+    );
+    assert!(
+        matches!(ev.last(), Some(Event::Closed { clean: false, .. })),
+        "{ev:?}"
+    );
+    assert_eq!(sent_close_code(&mut s), code, "{err:?}");
+    assert_eq!(s.state(), State::Closed);
+    // Input after the failure is ignored.
+    s.receive(&cframe(true, OpCode::Text, b"late"));
+    assert!(events(&mut s).is_empty());
+}
+
+#[test]
+fn every_protocol_error_closes_with_its_code() {
+    server_fails(
+        &cframe(true, OpCode::Text, &[0xff]),
+        ProtocolError::InvalidUtf8,
+        1007,
+    );
+    server_fails(
+        &frame(true, 0, OpCode::Text, None, b"unmasked"),
+        ProtocolError::UnmaskedFrame,
+        1002,
+    );
+    server_fails(
+        &frame(true, 0b100, OpCode::Text, Some([1, 2, 3, 4]), b"x"),
+        ProtocolError::ReservedBitsSet,
+        1002,
+    );
+    server_fails(
+        &frame(true, 0b001, OpCode::Ping, Some([1, 2, 3, 4]), b""),
+        ProtocolError::ReservedBitsSet,
+        1002,
+    );
+    server_fails(
+        &cframe(true, OpCode::Continuation, b"x"),
+        ProtocolError::UnexpectedContinuation,
+        1002,
+    );
+    let mut two_starts = cframe(false, OpCode::Text, b"a");
+    two_starts.extend(cframe(true, OpCode::Binary, b"b"));
+    server_fails(&two_starts, ProtocolError::ExpectedContinuation, 1002);
+    for op in [3u8, 7, 0xB, 0xF] {
+        server_fails(
+            &[0x80 | op, 0x80, 0, 0, 0, 0],
+            ProtocolError::ReservedOpcode(op),
+            1002,
+        );
+    }
+    server_fails(
+        &[0x09, 0x80, 0, 0, 0, 0],
+        ProtocolError::FragmentedControlFrame,
+        1002,
+    );
+    server_fails(
+        &cframe(true, OpCode::Ping, &[0; 126]),
+        ProtocolError::ControlFrameTooLong,
+        1002,
+    );
+    server_fails(
+        &[0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+        ProtocolError::InvalidLength,
+        1002,
+    );
+    server_fails(
+        &cframe(true, OpCode::Close, &[3]),
+        ProtocolError::InvalidClosePayload,
+        1002,
+    );
+    for bad in [0u16, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000] {
+        let b = bad.to_be_bytes();
+        server_fails(
+            &cframe(true, OpCode::Close, &[b[0], b[1]]),
+            ProtocolError::InvalidCloseCode(bad),
+            1002,
+        );
+    }
+    server_fails(
+        &cframe(true, OpCode::Close, &[0x03, 0xe8, 0xc3, 0x28]),
+        ProtocolError::InvalidCloseReason,
+        1007,
+    );
+    let small =
+        ServerConfig::new().options(Options::new().max_frame_size(100).max_message_size(150));
+    server_fails_with(
+        small.clone(),
+        &cframe(true, OpCode::Binary, &[0; 101]),
+        ProtocolError::FrameTooLarge,
+        1009,
+    );
+    let mut long = cframe(false, OpCode::Binary, &[0; 100]);
+    long.extend(cframe(true, OpCode::Continuation, &[0; 51]));
+    server_fails_with(small, &long, ProtocolError::MessageTooLarge, 1009);
+}
+
+#[test]
+fn valid_close_codes_are_echoed() {
+    for code in [
+        1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
+        4000, 4999,
+    ] {
+        let mut s = open_server(ServerConfig::new());
+        let b = code.to_be_bytes();
+        s.receive(&cframe(true, OpCode::Close, &[b[0], b[1], b'r']));
+        assert_eq!(
+            events(&mut s)[0],
+            Event::Close {
+                code: Some(CloseCode(code)),
+                reason: "r".into()
+            }
+        );
+        assert_eq!(sent_close_code(&mut s), code);
+    }
+}
+
+#[test]
+fn client_refuses_masked_server_frames() {
+    let mut p = Pair::open();
+    p.client
+        .receive(&frame(true, 0, OpCode::Text, Some([1, 2, 3, 4]), b"masked"));
+    assert!(
+        p.client.poll_event() == Some(Event::Error(Failure::Protocol(ProtocolError::MaskedFrame)))
+    );
+    let out = parse_frames(&p.client.take_output());
+    assert_eq!(out[0].0, OpCode::Close);
+    assert_eq!(&out[0].2[..2], &1002u16.to_be_bytes());
+}
+
+#[test]
+fn invalid_utf8_fails_fast_inside_a_frame_and_across_fragments() {
+    // Inside one frame whose end has not arrived yet.
+    let mut s = open_server(ServerConfig::new());
+    let f = cframe(
+        true,
+        OpCode::Text,
+        &[b'a', b'b', 0xf4, 0x90, b'c', b'd', b'e'],
+    );
+    s.receive(&f[..6 + 3]);
+    assert!(events(&mut s).is_empty(), "a valid prefix so far");
+    s.receive(&f[9..10]);
+    assert_eq!(
+        events(&mut s)[0],
+        Event::Error(Failure::Protocol(ProtocolError::InvalidUtf8))
+    );
+    // Across fragments: the first fragment ends inside a code point, the second breaks it.
+    let mut s = open_server(ServerConfig::new());
+    s.receive(&cframe(false, OpCode::Text, &[b'x', 0xe2, 0x82]));
+    assert!(events(&mut s).is_empty());
+    s.receive(&cframe(true, OpCode::Continuation, &[b'y']));
+    assert_eq!(
+        events(&mut s)[0],
+        Event::Error(Failure::Protocol(ProtocolError::InvalidUtf8))
+    );
+    // A message that ends inside a code point.
+    server_fails(
+        &cframe(true, OpCode::Text, &[0xe2, 0x82]),
+        ProtocolError::InvalidUtf8,
+        1007,
+    );
+}
+
+#[test]
+fn streamed_fragments_are_handed_out_as_they_arrive() {
+    let mut s = open_server(
+        ServerConfig::new().options(Options::new().stream_fragments(true).max_message_size(10)),
+    );
+    s.receive(&cframe(false, OpCode::Text, "Прив".as_bytes()));
+    s.receive(&cframe(false, OpCode::Continuation, &"ет".as_bytes()[..1]));
+    s.receive(&cframe(true, OpCode::Continuation, &"ет".as_bytes()[1..]));
+    let ev = events(&mut s);
+    assert_eq!(ev.len(), 3);
+    assert!(
+        matches!(&ev[0], Event::Fragment { kind: MessageKind::Text, fin: false, data } if data.len() == 8)
+    );
+    assert!(matches!(
+        &ev[2],
+        Event::Fragment {
+            kind: MessageKind::Text,
+            fin: true,
+            ..
+        }
+    ));
+    assert_eq!(s.state(), State::Open);
+}
+
+#[test]
+fn partial_output_writes_and_buffered_amount() {
+    let mut p = Pair::open();
+    p.client.send_binary(&[7; 1000]).unwrap();
+    let total = p.client.buffered_amount();
+    assert_eq!(total, 1000 + 8);
+    let mut written = 0;
+    while p.client.buffered_amount() > 0 {
+        let chunk = p.client.pending_output()[..p.client.buffered_amount().min(3)].to_vec();
+        p.client.consume_output(chunk.len());
+        p.server.receive(&chunk);
+        written += chunk.len();
+    }
+    assert_eq!(written, total);
+    assert_eq!(events(&mut p.server), [Event::Binary(vec![7; 1000].into())]);
+}
+
+#[test]
+fn deferred_accept_exposes_request_and_answers_choice() {
+    let mut s = Connection::server(ServerConfig::new().defer_accept(true));
+    s.receive(REQUEST);
+    let Some(Event::Request(req)) = s.poll_event() else {
+        panic!("expected request")
+    };
+    assert_eq!(req.path, "/chat");
+    assert_eq!(req.origin.as_deref(), Some("http://example.com"));
+    assert_eq!(req.subprotocols, ["chat", "superchat"]);
+    assert!(s.pending_output().is_empty());
+    assert_eq!(s.accept(Some("other")), Err(Error::SubprotocolNotOffered));
+    s.accept(Some("superchat")).unwrap();
+    let out = String::from_utf8(s.take_output().to_vec()).unwrap();
+    assert!(out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
+    assert!(out.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    assert!(out.contains("Sec-WebSocket-Protocol: superchat\r\n"));
+    assert_eq!(s.state(), State::Open);
+    assert_eq!(s.accept(None), Err(Error::NoPendingRequest));
+}
+
+#[test]
+fn deferred_reject_answers_status_and_closes() {
+    let mut s = Connection::server(ServerConfig::new().defer_accept(true));
+    s.receive(REQUEST);
+    assert!(matches!(s.poll_event(), Some(Event::Request(_))));
+    assert_eq!(s.reject(200, "no"), Err(Error::InvalidStatus(200)));
+    s.reject(403, "origin not allowed").unwrap();
+    let out = String::from_utf8(s.take_output().to_vec()).unwrap();
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+    assert!(out.ends_with("origin not allowed\n"));
+    assert_eq!(s.state(), State::Closed);
+}
+
+#[test]
+fn bad_requests_get_4xx_answers() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"POST / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 405 "),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", "HTTP/1.1 426 "),
+        (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 400 "),
+        (b"\x16\x03\x01\x02\x00\r\n\r\n", "HTTP/1.1 400 "),
+    ];
+    for (req, status) in cases {
+        let mut s = Connection::server(ServerConfig::new());
+        s.receive(req);
+        let out = String::from_utf8(s.take_output().to_vec()).unwrap();
+        assert!(out.starts_with(status), "{out}");
+        assert_eq!(s.state(), State::Closed);
+        let ev = events(&mut s);
+        assert!(matches!(ev[0], Event::Error(Failure::Handshake(_))));
+    }
+    let mut s = Connection::server(ServerConfig::new());
+    s.receive(&[b'a'; 20_000]);
+    assert!(s.pending_output().starts_with(b"HTTP/1.1 431 "));
+}
+
+#[test]
+fn client_rejects_bad_answers() {
+    let mut c = Connection::client(ClientConfig::new("h", "/")).unwrap();
+    c.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        events(&mut c)[0],
+        Event::Error(Failure::Handshake(HandshakeError::UnexpectedStatus(200)))
+    );
+    assert_eq!(c.state(), State::Closed);
+    let mut c = Connection::client(ClientConfig::new("h", "/")).unwrap();
+    c.receive(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+    assert_eq!(
+        events(&mut c)[0],
+        Event::Error(Failure::Handshake(HandshakeError::InvalidAccept))
+    );
+}
+
+#[test]
+fn from_upgraded_starts_open() {
+    let mut server = Connection::from_upgraded(Upgraded {
+        role: Role::Server,
+        subprotocol: Some("chat".into()),
+        extensions: String::new(),
+        options: Options::new(),
+        random: None,
+    })
+    .unwrap();
+    let mut client = Connection::from_upgraded(Upgraded {
+        role: Role::Client,
+        subprotocol: Some("chat".into()),
+        extensions: String::new(),
+        options: Options::new(),
+        random: Some(Box::new(counter_random())),
+    })
+    .unwrap();
+    assert_eq!(server.state(), State::Open);
+    assert!(matches!(server.poll_event(), Some(Event::Open { .. })));
+    client.send_text("h2").unwrap();
+    server.receive(&client.take_output());
+    assert_eq!(text(&server.poll_event().unwrap()), "h2");
+    let unknown = Connection::from_upgraded(Upgraded {
+        role: Role::Server,
+        subprotocol: None,
+        extensions: "x-unknown".into(),
+        options: Options::new(),
+        random: None,
+    });
+    assert!(unknown.is_err());
+}
+
+#[test]
+fn client_output_is_masked_with_fresh_keys() {
+    let mut p = Pair::open();
+    p.client.send_binary(&[0; 8]).unwrap();
+    p.client.send_binary(&[0; 8]).unwrap();
+    let out = p.client.take_output();
+    let (h1, n1) = wsmachine::frame::FrameHeader::parse(&out).unwrap().unwrap();
+    let (h2, _) = wsmachine::frame::FrameHeader::parse(&out[n1 + 8..])
+        .unwrap()
+        .unwrap();
+    assert!(h1.mask.is_some() && h2.mask.is_some());
+    assert_ne!(h1.mask, h2.mask);
+}
+
+#[test]
+fn closed_connection_holds_no_input() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NORMAL, "").unwrap();
+    p.drive();
+    p.server.receive(&[0x81; 1000]);
+    assert!(p.server.poll_event().is_none());
+    assert_eq!(p.server.poll_timeout(), None);
+}
