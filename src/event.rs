@@ -21,7 +21,9 @@ pub enum MessageKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A server with `defer_accept` received a valid request: answer it with
-    /// [`accept`](crate::Connection::accept) or [`reject`](crate::Connection::reject).
+    /// [`accept`](crate::Connection::accept), [`reject`](crate::Connection::reject) or
+    /// [`respond`](crate::Connection::respond). A plain HTTP `GET` (`websocket: false`)
+    /// can only be answered with `respond` or `reject`.
     Request(Request),
     /// The opening handshake is done; the state is now `Open`.
     Open {
@@ -61,7 +63,8 @@ pub enum Event {
     Closed {
         /// Whether the closing handshake completed (the browser's `wasClean`).
         clean: bool,
-        /// The close code (the peer's if it sent one, 1005 for none, 1006 when abnormal).
+        /// The close code: the peer's if it sent one (1005 for an empty close frame), the
+        /// code we failed the connection with after a protocol error, else 1006.
         code: CloseCode,
         /// The close reason.
         reason: String,

@@ -813,3 +813,25 @@ fn closed_connection_holds_no_input() {
     assert!(p.server.poll_event().is_none());
     assert_eq!(p.server.poll_timeout(), None);
 }
+
+#[test]
+fn plain_http_get_can_be_answered_with_a_page() {
+    let mut s = Connection::server(ServerConfig::new().defer_accept(true));
+    s.receive(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nAccept: text/html\r\n\r\n");
+    let Some(Event::Request(req)) = s.poll_event() else {
+        panic!("expected request")
+    };
+    assert!(!req.websocket);
+    assert_eq!(s.accept(None), Err(Error::NotWebSocket));
+    s.respond(200, "text/html; charset=utf-8", b"<!doctype html><p>hi")
+        .unwrap();
+    let out = String::from_utf8(s.take_output().to_vec()).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(out.ends_with("\r\n\r\n<!doctype html><p>hi"));
+    assert!(out.contains("Content-Length: 20\r\n"));
+    assert_eq!(s.state(), State::Closed);
+    // Without deferred accept a plain GET is refused.
+    let mut s = Connection::server(ServerConfig::new());
+    s.receive(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert!(s.pending_output().starts_with(b"HTTP/1.1 400 "));
+}

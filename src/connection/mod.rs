@@ -438,6 +438,10 @@ impl Connection {
                 awaiting,
                 ..
             } => match handshake::parse_request(&head, max_headers) {
+                Ok(req) if !req.websocket && !*defer_accept => {
+                    self.fail_handshake(HandshakeError::MissingUpgrade);
+                    false
+                }
                 Ok(req) if *defer_accept => {
                     *awaiting = Some(req.clone());
                     self.events.push_back(Event::Request(req));
@@ -468,6 +472,9 @@ impl Connection {
                 ..
             }) if awaiting.is_some() => {
                 let req = awaiting.as_ref().ok_or(Error::NoPendingRequest)?;
+                if !req.websocket {
+                    return Err(Error::NotWebSocket);
+                }
                 if let Some(p) = subprotocol {
                     if !req.subprotocols.iter().any(|o| o == p) {
                         return Err(Error::SubprotocolNotOffered);
@@ -503,6 +510,37 @@ impl Connection {
             .push_back(Event::Error(Failure::Handshake(HandshakeError::Rejected(
                 status,
             ))));
+        self.finish(false);
+        Ok(())
+    }
+
+    /// Answers the request a deferred-accept server reported with a complete HTTP response
+    /// (a page for a plain `GET`, or a custom rejection of an Upgrade), then closes.
+    pub fn respond(&mut self, status: u16, content_type: &str, body: &[u8]) -> Result<(), Error> {
+        if !(200..=599).contains(&status) || status == 204 || status == 304 {
+            return Err(Error::InvalidStatus(status));
+        }
+        if !handshake::is_header_value(content_type) {
+            return Err(Error::InvalidHeader);
+        }
+        let websocket = match self.handshake.as_deref() {
+            Some(Handshake {
+                pending:
+                    Pending::Server {
+                        awaiting: Some(req),
+                        ..
+                    },
+                ..
+            }) => req.websocket,
+            _ => return Err(Error::NoPendingRequest),
+        };
+        handshake::write_response(&mut self.output, status, content_type, body);
+        if websocket {
+            self.events
+                .push_back(Event::Error(Failure::Handshake(HandshakeError::Rejected(
+                    status,
+                ))));
+        }
         self.finish(false);
         Ok(())
     }

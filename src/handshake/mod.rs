@@ -8,7 +8,7 @@ mod server;
 
 pub use client::ClientHandshake;
 pub use extensions::{parse_extensions, ExtensionOffer};
-pub use server::{parse_request, write_accept, write_reject, Request};
+pub use server::{parse_request, write_accept, write_reject, write_response, Request};
 
 use alloc::string::String;
 use base64::Engine as _;

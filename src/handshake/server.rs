@@ -24,6 +24,10 @@ pub struct Request {
     pub extensions: Vec<ExtensionOffer>,
     /// Every header field, in order (values decoded lossily as UTF-8).
     pub headers: Vec<(String, String)>,
+    /// Whether this is a WebSocket Upgrade request. A plain `GET` (a browser loading the
+    /// page that will open the WebSocket) is `false`; a server with deferred accept may
+    /// answer it with [`Connection::respond`](crate::Connection::respond).
+    pub websocket: bool,
     /// The `Sec-WebSocket-Key`.
     pub(crate) key: String,
 }
@@ -38,7 +42,8 @@ impl Request {
     }
 }
 
-/// Parses and validates a complete request head.
+/// Parses and validates a complete request head. A valid `GET` without any `Upgrade`
+/// header parses as a plain HTTP request (`websocket: false`).
 pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
     let mut headers = alloc::vec![httparse::EMPTY_HEADER; max_headers];
     let mut req = httparse::Request::new(&mut headers);
@@ -58,6 +63,30 @@ pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Handsha
     let host = header_values(headers, "host")
         .next()
         .ok_or(HandshakeError::MissingHost)?;
+    let origin = header_values(headers, "origin")
+        .next()
+        .map(|o| String::from_utf8_lossy(o).into_owned());
+    let mut request = Request {
+        path: String::from(req.path.unwrap_or("/")),
+        host: String::from_utf8_lossy(host).into_owned(),
+        origin,
+        subprotocols: Vec::new(),
+        extensions: Vec::new(),
+        headers: headers
+            .iter()
+            .map(|h| {
+                (
+                    String::from(h.name),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+        websocket: false,
+        key: String::new(),
+    };
+    if header_values(headers, "upgrade").next().is_none() {
+        return Ok(request);
+    }
     if !headers_have_token(headers, "upgrade", "websocket") {
         return Err(HandshakeError::MissingUpgrade);
     }
@@ -80,28 +109,27 @@ pub fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Handsha
         Ok(raw) if raw.len() == 16 => {}
         _ => return Err(HandshakeError::InvalidKey),
     }
-    let extensions = parse_extensions(header_values(headers, "sec-websocket-extensions"))
+    request.extensions = parse_extensions(header_values(headers, "sec-websocket-extensions"))
         .ok_or(HandshakeError::MalformedHttp)?;
-    let origin = header_values(headers, "origin")
-        .next()
-        .map(|o| String::from_utf8_lossy(o).into_owned());
-    Ok(Request {
-        path: String::from(req.path.unwrap_or("/")),
-        host: String::from_utf8_lossy(host).into_owned(),
-        origin,
-        subprotocols: header_list(headers, "sec-websocket-protocol"),
-        extensions,
-        headers: headers
-            .iter()
-            .map(|h| {
-                (
-                    String::from(h.name),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
-            .collect(),
-        key: String::from_utf8_lossy(key).into_owned(),
-    })
+    request.subprotocols = header_list(headers, "sec-websocket-protocol");
+    request.key = String::from_utf8_lossy(key).into_owned();
+    request.websocket = true;
+    Ok(request)
+}
+
+/// Writes a complete HTTP response with a body (for plain HTTP requests).
+pub fn write_response(out: &mut BytesMut, status: u16, content_type: &str, body: &[u8]) {
+    let mut head = String::new();
+    let _ = core::fmt::write(
+        &mut head,
+        format_args!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            status_text(status),
+            body.len()
+        ),
+    );
+    out.put_slice(head.as_bytes());
+    out.put_slice(body);
 }
 
 /// Writes the 101 answer.
@@ -166,6 +194,11 @@ pub(crate) fn put_header(out: &mut BytesMut, name: &str, value: &str) {
 
 fn status_text(status: u16) -> &'static str {
     match status {
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -273,6 +306,18 @@ mod tests {
         let ok = with("Connection: Upgrade", "connection: keep-alive, UPGRADE");
         assert!(parse_request(&with("Upgrade: websocket", "upgrade: WebSocket"), 64).is_ok());
         assert!(parse_request(&ok, 64).is_ok());
+    }
+
+    #[test]
+    fn plain_get_is_not_websocket() {
+        let r = parse_request(
+            b"GET /index.html HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n",
+            64,
+        )
+        .unwrap();
+        assert!(!r.websocket);
+        assert_eq!(r.path, "/index.html");
+        assert!(parse_request(RFC_REQUEST, 64).unwrap().websocket);
     }
 
     #[test]
