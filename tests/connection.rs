@@ -370,6 +370,8 @@ fn client_waits_for_server_eof_then_times_out_cleanly() {
     let mut p = Pair::open();
     p.server.close(CloseCode::NORMAL, "").unwrap();
     p.client.receive(&p.server.take_output());
+    let ev = events(&mut p.client);
+    assert_eq!(ev.len(), 1, "the close, not yet Closed: {ev:?}");
     assert_eq!(
         p.client.state(),
         State::Closing,

@@ -13,7 +13,8 @@
 //!   [`send_pong`](Connection::send_pong), [`close`](Connection::close); and for a server
 //!   with deferred accept, [`accept`](Connection::accept) or [`reject`](Connection::reject).
 //! * **Outputs**, to poll after every input and command:
-//!   [`poll_event`](Connection::poll_event) until `None`,
+//!   [`poll_event`](Connection::poll_event) until `None` (frames are decoded as events are
+//!   polled, so this comes first: it may queue output such as pongs and close answers),
 //!   [`pending_output`](Connection::pending_output) to write (then
 //!   [`consume_output`](Connection::consume_output) with what was written), and
 //!   [`poll_timeout`](Connection::poll_timeout) for when to call `handle_timeout` next.
@@ -270,8 +271,15 @@ impl Connection {
     // ----- outputs -----
 
     /// The next event, if any.
+    ///
+    /// Frames are decoded as events are polled: after every input, poll until `None`, then
+    /// write [`pending_output`](Self::pending_output) (which may now hold pongs and close
+    /// answers).
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        self.decode_next()
     }
 
     /// The bytes waiting to be written to the transport.
@@ -311,6 +319,10 @@ impl Connection {
             return;
         }
         self.timers.anchor(now);
+        if self.timers.next_deadline(now).is_some_and(|t| t <= now) {
+            // Input that arrived before the deadline counts first (a pong, a close frame).
+            self.decode_all();
+        }
         if self.timers.handshake.expired(now) && self.state == State::Connecting {
             self.fail_handshake(HandshakeError::Timeout);
             return;
@@ -349,8 +361,11 @@ impl Connection {
         }
     }
 
-    /// Feeds bytes read from the transport. Events, output and a state change may follow;
-    /// input after the connection closed is ignored.
+    /// Feeds bytes read from the transport. The bytes are buffered (the opening handshake is
+    /// processed at once); frames are decoded as [`poll_event`](Self::poll_event) is called,
+    /// so poll events until `None` after every `receive`: that is when messages, answers to
+    /// pings and closes, and state changes happen. Input after the connection closed is
+    /// ignored.
     pub fn receive(&mut self, data: &[u8]) {
         if self.state == State::Closed || self.close_received {
             return;
@@ -366,6 +381,8 @@ impl Connection {
     /// The transport ended (the peer closed or the read failed). Before the closing
     /// handshake completed this is an abnormal closure (1006, RFC 6455 §7.1.5).
     pub fn receive_eof(&mut self) {
+        // Frames that arrived before the end (a close frame above all) count first.
+        self.decode_all();
         match self.state {
             State::Closed => {}
             State::Connecting => self.fail_handshake(HandshakeError::Eof),
@@ -378,11 +395,8 @@ impl Connection {
     }
 
     fn process(&mut self) {
-        if self.state == State::Connecting && !self.process_handshake() {
-            return;
-        }
-        if matches!(self.state, State::Open | State::Closing) {
-            self.process_frames();
+        if self.state == State::Connecting {
+            self.process_handshake();
         }
     }
 
@@ -485,7 +499,6 @@ impl Connection {
             _ => return Err(Error::NoPendingRequest),
         };
         self.answer_accept(&req, subprotocol.map(String::from));
-        self.process_frames();
         Ok(())
     }
 

@@ -12,24 +12,31 @@ use alloc::string::String;
 use bytes::{Buf, Bytes};
 
 impl Connection {
-    /// Consumes every complete frame in the input, and unmasks/validates the arrived part of
-    /// an incomplete one so that bad text is refused as early as the bytes allow.
-    pub(super) fn process_frames(&mut self) {
+    /// Decodes input up to the next event. Frames are decoded as the application polls, so
+    /// a data message goes straight from the input buffer to the caller without a queue;
+    /// the arrived part of an incomplete frame is unmasked and validated at once, so bad text
+    /// is refused as early as the bytes allow. Control frames and failures queue their
+    /// events (and answers) in `self.events`, which is returned first.
+    pub(super) fn decode_next(&mut self) -> Option<Event> {
         while matches!(self.state, State::Open | State::Closing) && !self.close_received {
             let header = match self.rx.frame {
                 Some(h) => h,
                 None => match FrameHeader::parse(&self.input) {
-                    Ok(None) => return,
+                    Ok(None) => return None,
                     Ok(Some((h, n))) => {
                         if let Err(e) = self.check_header(&h) {
-                            return self.fail(e);
+                            self.fail(e);
+                            return self.events.pop_front();
                         }
                         self.input.advance(n);
                         self.rx.frame = Some(h);
                         self.rx.processed = 0;
                         h
                     }
-                    Err(e) => return self.fail(e),
+                    Err(e) => {
+                        self.fail(e);
+                        return self.events.pop_front();
+                    }
                 },
             };
             // check_header bounded the length by max_frame_size, a usize.
@@ -42,21 +49,37 @@ impl Connection {
                     apply_mask(fresh, key, self.rx.processed);
                 }
                 if is_text && self.rx.utf8.feed(fresh).is_err() {
-                    return self.fail(ProtocolError::InvalidUtf8);
+                    self.fail(ProtocolError::InvalidUtf8);
+                    return self.events.pop_front();
                 }
                 self.rx.processed = arrived;
             }
             if arrived < len {
                 // Make room for the rest of the frame now, in one allocation.
                 self.input.reserve(len - arrived);
-                return;
+                return None;
             }
             let payload = self.input.split_to(len).freeze();
             self.rx.frame = None;
             self.rx.processed = 0;
-            if let Err(e) = self.on_frame(header, payload) {
-                return self.fail(e);
+            match self.on_frame(header, payload) {
+                Ok(Some(event)) => return Some(event),
+                Ok(None) if !self.events.is_empty() => return self.events.pop_front(),
+                Ok(None) => {}
+                Err(e) => {
+                    self.fail(e);
+                    return self.events.pop_front();
+                }
             }
+        }
+        None
+    }
+
+    /// Decodes every complete frame in the input into the event queue (before an input that
+    /// must see them first, such as the end of the transport).
+    pub(super) fn decode_all(&mut self) {
+        while let Some(e) = self.decode_next() {
+            self.events.push_back(e);
         }
     }
 
@@ -99,26 +122,25 @@ impl Connection {
         }
     }
 
-    fn on_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<(), ProtocolError> {
+    /// Handles a complete frame; returns its event, if it makes one directly.
+    fn on_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
         match h.opcode {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => self.on_data(h, payload),
             OpCode::Ping => {
                 if self.options.auto_pong && !self.close_sent {
                     self.write_control(OpCode::Pong, &payload);
                 }
-                self.events.push_back(Event::Ping(payload));
-                Ok(())
+                Ok(Some(Event::Ping(payload)))
             }
             OpCode::Pong => {
                 self.timers.pong.stop();
-                self.events.push_back(Event::Pong(payload));
-                Ok(())
+                Ok(Some(Event::Pong(payload)))
             }
-            OpCode::Close => self.on_close(&payload),
+            OpCode::Close => self.on_close(&payload).map(|()| None),
         }
     }
 
-    fn on_data(&mut self, h: FrameHeader, payload: Bytes) -> Result<(), ProtocolError> {
+    fn on_data(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
         let kind = match h.opcode {
             OpCode::Text => MessageKind::Text,
             OpCode::Binary => MessageKind::Binary,
@@ -135,18 +157,16 @@ impl Connection {
             if h.fin {
                 self.rx.utf8.reset();
             }
-            self.events.push_back(Event::Fragment {
+            return Ok(Some(Event::Fragment {
                 kind,
                 data: payload,
                 fin: h.fin,
-            });
-            return Ok(());
+            }));
         }
         if h.fin && self.rx.message.is_none() {
             // A whole message in one frame: hand out the frame's bytes without copying.
             self.rx.utf8.reset();
-            self.events.push_back(message_event(kind, payload));
-            return Ok(());
+            return Ok(Some(message_event(kind, payload)));
         }
         self.rx.message = Some(kind);
         self.rx.message_len += payload.len() as u64;
@@ -156,9 +176,9 @@ impl Connection {
             self.rx.message = None;
             self.rx.message_len = 0;
             self.rx.utf8.reset();
-            self.events.push_back(message_event(kind, data));
+            return Ok(Some(message_event(kind, data)));
         }
-        Ok(())
+        Ok(None)
     }
 
     /// A close frame (RFC 6455 §5.5.1, §7.1.5-6): validate it, echo it if we have not sent
