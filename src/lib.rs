@@ -21,33 +21,45 @@
 //! ## Driving loop
 //!
 //! ```
-//! use wsmachine::{ClientConfig, Connection, Event, ServerConfig, State};
+//! use wsmachine::{ClientConfig, CloseCode, Connection, Event, ServerConfig, State};
 //!
 //! let mut client = Connection::client(ClientConfig::new("example.com", "/chat")).unwrap();
 //! let mut server = Connection::server(ServerConfig::new());
-//! // Shuttle bytes both ways until both sides are quiet, as sockets would.
-//! fn shuttle(a: &mut Connection, b: &mut Connection) {
+//!
+//! // What a socket loop does: after each input, poll every event (frames are decoded as
+//! // they are polled), then write the pending output. Here the "sockets" are memory.
+//! fn pump(a: &mut Connection, b: &mut Connection) -> (Vec<Event>, Vec<Event>) {
+//!     let (mut a_events, mut b_events) = (Vec::new(), Vec::new());
 //!     loop {
+//!         a_events.extend(std::iter::from_fn(|| a.poll_event()));
+//!         b_events.extend(std::iter::from_fn(|| b.poll_event()));
 //!         let (ab, ba) = (a.take_output(), b.take_output());
-//!         if ab.is_empty() && ba.is_empty() { break; }
+//!         if ab.is_empty() && ba.is_empty() {
+//!             return (a_events, b_events);
+//!         }
 //!         b.receive(&ab);
 //!         a.receive(&ba);
 //!     }
 //! }
-//! shuttle(&mut client, &mut server);
-//! assert!(matches!(server.poll_event(), Some(Event::Open { .. })));
-//! assert!(matches!(client.poll_event(), Some(Event::Open { .. })));
+//!
+//! let (c, s) = pump(&mut client, &mut server);
+//! assert!(matches!(c[..], [Event::Open { .. }]));
+//! assert!(matches!(s[..], [Event::Open { .. }]));
 //!
 //! client.send_text("Привет, сервер!").unwrap();
-//! shuttle(&mut client, &mut server);
-//! match server.poll_event() {
-//!     Some(Event::Text(text)) => assert_eq!(text, "Привет, сервер!"),
+//! let (_, s) = pump(&mut client, &mut server);
+//! match &s[..] {
+//!     [Event::Text(text)] => assert_eq!(text, "Привет, сервер!"),
 //!     other => panic!("{other:?}"),
 //! }
-//! client.close(wsmachine::CloseCode::NORMAL, "bye").unwrap();
-//! shuttle(&mut client, &mut server);
-//! assert_eq!(server.state(), State::Closed); // the server drops the transport first
-//! client.receive_eof();
+//!
+//! client.close(CloseCode::NORMAL, "bye").unwrap();
+//! let (_, s) = pump(&mut client, &mut server);
+//! assert!(matches!(s.last(), Some(Event::Closed { clean: true, .. })));
+//! assert_eq!(server.state(), State::Closed); // the server ends the transport first...
+//! client.receive_eof(); // ...and the client sees the end
+//! assert!(matches!(client.poll_event(), Some(Event::Close { .. })));
+//! assert!(matches!(client.poll_event(), Some(Event::Closed { clean: true, .. })));
 //! assert_eq!(client.state(), State::Closed);
 //! ```
 //!
@@ -65,6 +77,8 @@ mod config;
 mod connection;
 mod error;
 mod event;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
