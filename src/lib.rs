@@ -54,11 +54,11 @@
 //! }
 //!
 //! client.close(CloseCode::NORMAL, "bye").unwrap();
-//! let (_, s) = pump(&mut client, &mut server);
+//! let (c, s) = pump(&mut client, &mut server);
+//! assert!(matches!(c[..], [Event::Close { .. }])); // the server's answer
 //! assert!(matches!(s.last(), Some(Event::Closed { clean: true, .. })));
 //! assert_eq!(server.state(), State::Closed); // the server ends the transport first...
 //! client.receive_eof(); // ...and the client sees the end
-//! assert!(matches!(client.poll_event(), Some(Event::Close { .. })));
 //! assert!(matches!(client.poll_event(), Some(Event::Closed { clean: true, .. })));
 //! assert_eq!(client.state(), State::Closed);
 //! ```
