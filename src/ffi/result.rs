@@ -1,5 +1,6 @@
 //! `wsm_result`, the code every fallible C call returns, and `wsm_result_str`.
 
+use super::boundary;
 use crate::error::Error;
 use core::ffi::{c_char, c_uint};
 
@@ -42,8 +43,11 @@ pub enum wsm_result {
     WSM_ERR_SUBPROTOCOL_NOT_OFFERED = 207,
     /// No random source is available for a client.
     WSM_ERR_NO_RANDOM_SOURCE = 208,
-    /// `wsm_conn_reject` with a status that is not 4xx or 5xx.
+    /// `wsm_conn_reject` with a status that is not 4xx or 5xx, or `wsm_conn_respond` with one
+    /// that is not 200-599 or cannot carry a body (204, 304).
     WSM_ERR_INVALID_STATUS = 209,
+    /// `wsm_conn_accept` on a plain HTTP request (answer it with `wsm_conn_respond`).
+    WSM_ERR_NOT_WEBSOCKET = 210,
 }
 
 use wsm_result::*;
@@ -61,6 +65,7 @@ impl From<Error> for wsm_result {
             Error::SubprotocolNotOffered => WSM_ERR_SUBPROTOCOL_NOT_OFFERED,
             Error::NoRandomSource => WSM_ERR_NO_RANDOM_SOURCE,
             Error::InvalidStatus(_) => WSM_ERR_INVALID_STATUS,
+            Error::NotWebSocket => WSM_ERR_NOT_WEBSOCKET,
         }
     }
 }
@@ -69,17 +74,32 @@ impl From<Error> for wsm_result {
 fn describe(code: c_uint) -> &'static str {
     const TABLE: &[(wsm_result, &str)] = &[
         (WSM_OK, "success\0"),
-        (WSM_ERR_NULL_PARAMETER, "a required pointer argument was NULL\0"),
+        (
+            WSM_ERR_NULL_PARAMETER,
+            "a required pointer argument was NULL\0",
+        ),
         (WSM_ERR_PANIC, "internal error: the library panicked\0"),
-        (WSM_ERR_INVALID_UTF8, "a string argument is not valid UTF-8\0"),
-        (WSM_ERR_INVALID_ARGUMENT, "a numeric argument is out of range\0"),
+        (
+            WSM_ERR_INVALID_UTF8,
+            "a string argument is not valid UTF-8\0",
+        ),
+        (
+            WSM_ERR_INVALID_ARGUMENT,
+            "a numeric argument is out of range\0",
+        ),
         (WSM_ERR_NOT_FOUND, "no such item\0"),
-        (WSM_ERR_WRONG_STATE, "not allowed in the connection's state\0"),
+        (
+            WSM_ERR_WRONG_STATE,
+            "not allowed in the connection's state\0",
+        ),
         (
             WSM_ERR_CONTROL_PAYLOAD_TOO_LONG,
             "control frame payload longer than 125 bytes\0",
         ),
-        (WSM_ERR_INVALID_CLOSE_CODE, "this close code may not be sent\0"),
+        (
+            WSM_ERR_INVALID_CLOSE_CODE,
+            "this close code may not be sent\0",
+        ),
         (
             WSM_ERR_FRAGMENT_MISMATCH,
             "fragment does not continue the message in progress\0",
@@ -101,9 +121,10 @@ fn describe(code: c_uint) -> &'static str {
             "the client did not offer that subprotocol\0",
         ),
         (WSM_ERR_NO_RANDOM_SOURCE, "no random source configured\0"),
+        (WSM_ERR_INVALID_STATUS, "status is not allowed here\0"),
         (
-            WSM_ERR_INVALID_STATUS,
-            "status is not an HTTP error status (4xx or 5xx)\0",
+            WSM_ERR_NOT_WEBSOCKET,
+            "not a WebSocket request; answer it with wsm_conn_respond\0",
         ),
     ];
     TABLE
@@ -116,7 +137,7 @@ fn describe(code: c_uint) -> &'static str {
 /// unknown ones get "unknown result code"). Never NULL; the string must not be freed.
 #[no_mangle]
 pub extern "C" fn wsm_result_str(result: c_uint) -> *const c_char {
-    ffi_boundary!(describe(result).as_ptr().cast())
+    boundary::guard(|| describe(result).as_ptr().cast())
 }
 
 #[cfg(test)]
@@ -127,7 +148,7 @@ mod tests {
     fn every_code_has_its_own_nul_terminated_text() {
         let codes = (0..400).filter(|c| describe(*c) != "unknown result code\0");
         let texts: std::vec::Vec<_> = codes.map(describe).collect();
-        assert_eq!(texts.len(), 16);
+        assert_eq!(texts.len(), 17);
         for t in &texts {
             assert!(t.ends_with('\0') && !t[..t.len() - 1].contains('\0'));
         }
@@ -143,9 +164,6 @@ mod tests {
             wsm_result::from(Error::WrongState(crate::State::Closed)),
             WSM_ERR_WRONG_STATE
         );
-        assert_eq!(
-            wsm_result::from(Error::InvalidCloseCode(1005)) as u32,
-            202
-        );
+        assert_eq!(wsm_result::from(Error::InvalidCloseCode(1005)) as u32, 202);
     }
 }

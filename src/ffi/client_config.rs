@@ -1,0 +1,165 @@
+//! `wsm_client_config`: how a client opens a connection. It is reusable: each
+//! `wsm_conn_client_new` builds its connection from a copy.
+
+use super::args::{arg_mut, arg_out, arg_ref, arg_str, free_handle, into_handle};
+use super::boundary::{guard, guard_result};
+use super::options::wsm_options;
+use super::random::{wsm_random_fn, CallbackRandom};
+use super::result::wsm_result;
+use crate::config::{ClientConfig, Options};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ffi::{c_char, c_void};
+
+/// A client configuration: host, path, origin, subprotocols, extra headers, options and the
+/// random source. Create with `wsm_client_config_new`, free with `wsm_client_config_free`
+/// (connections made from it keep their own copy, so it may be freed at once).
+pub struct wsm_client_config {
+    host: String,
+    path: String,
+    origin: Option<String>,
+    subprotocols: Vec<String>,
+    headers: Vec<(String, String)>,
+    options: Options,
+    random: Option<CallbackRandom>,
+}
+
+impl wsm_client_config {
+    /// The engine's configuration for one new connection.
+    pub(crate) fn build(&self) -> ClientConfig {
+        let mut config =
+            ClientConfig::new(self.host.as_str(), self.path.as_str()).options(self.options.clone());
+        if let Some(origin) = &self.origin {
+            config = config.origin(origin.as_str());
+        }
+        for p in &self.subprotocols {
+            config = config.subprotocol(p.as_str());
+        }
+        for (name, value) in &self.headers {
+            config = config.header(name.as_str(), value.as_str());
+        }
+        if let Some(random) = self.random {
+            config = config.random(random);
+        }
+        config
+    }
+}
+
+/// Sets `*out` to a new configuration for `ws://host/path`: `host` is the `Host` header
+/// (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
+/// Characters HTTP forbids are reported by `wsm_conn_client_new` as
+/// `WSM_ERR_INVALID_HEADER`.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_new(
+    host: *const c_char,
+    path: *const c_char,
+    out: *mut *mut wsm_client_config,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or NUL-terminated strings, by the header's contract.
+        let (host, path) = unsafe { (arg_str(host)?, arg_str(path)?) };
+        let out = arg_out(out)?;
+        let handle = into_handle(wsm_client_config {
+            host: host.to_string(),
+            path: path.to_string(),
+            origin: None,
+            subprotocols: Vec::new(),
+            headers: Vec::new(),
+            options: Options::default(),
+            random: None,
+        });
+        // SAFETY: `out` is non-NULL and writable by the header's contract.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Frees a configuration made by `wsm_client_config_new`. NULL does nothing.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_free(config: *mut wsm_client_config) {
+    guard(|| {
+        // SAFETY: by the header's contract, made by `wsm_client_config_new`, not used again.
+        unsafe { free_handle(config) }
+    })
+}
+
+/// Applies `f` to the configuration behind `config`.
+fn update(
+    config: *mut wsm_client_config,
+    f: impl FnOnce(&mut wsm_client_config) -> Result<(), wsm_result>,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle, used by this thread only.
+        f(unsafe { arg_mut(config) }?)
+    })
+}
+
+/// Sends an `Origin` header (browsers always do). The string is copied.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_set_origin(
+    config: *mut wsm_client_config,
+    origin: *const c_char,
+) -> wsm_result {
+    update(config, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        c.origin = Some(unsafe { arg_str(origin) }?.to_string());
+        Ok(())
+    })
+}
+
+/// Offers a subprotocol; call again to offer more, in order of preference. Copied.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_add_subprotocol(
+    config: *mut wsm_client_config,
+    name: *const c_char,
+) -> wsm_result {
+    update(config, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        c.subprotocols.push(unsafe { arg_str(name) }?.to_string());
+        Ok(())
+    })
+}
+
+/// Adds a header field to the Upgrade request. Both strings are copied.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_add_header(
+    config: *mut wsm_client_config,
+    name: *const c_char,
+    value: *const c_char,
+) -> wsm_result {
+    update(config, |c| {
+        // SAFETY: NULL or NUL-terminated strings.
+        let (name, value) = unsafe { (arg_str(name)?, arg_str(value)?) };
+        c.headers.push((name.to_string(), value.to_string()));
+        Ok(())
+    })
+}
+
+/// Replaces the options with a copy of `options`.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_set_options(
+    config: *mut wsm_client_config,
+    options: *const wsm_options,
+) -> wsm_result {
+    update(config, |c| {
+        // SAFETY: NULL or a live handle from `wsm_options_new`.
+        c.options = unsafe { arg_ref(options) }?.inner.clone();
+        Ok(())
+    })
+}
+
+/// Replaces the random source for the client's `Sec-WebSocket-Key` and masking keys with
+/// `fill` and its `userdata` (both must stay valid while connections made from this
+/// configuration live). A NULL `fill` restores the default: the operating system's
+/// generator.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_set_random(
+    config: *mut wsm_client_config,
+    fill: wsm_random_fn,
+    userdata: *mut c_void,
+) -> wsm_result {
+    update(config, |c| {
+        c.random = fill.map(|fill| CallbackRandom { fill, userdata });
+        Ok(())
+    })
+}

@@ -1,0 +1,480 @@
+//! `wsm_conn`: one WebSocket connection, client or server, driven by the caller's I/O.
+
+use super::args::{
+    arg_bytes, arg_mut, arg_opt_str, arg_out, arg_ref, arg_str, arg_utf8, free_handle, into_handle,
+};
+use super::boundary::{guard, guard_result};
+use super::client_config::wsm_client_config;
+use super::event::{wsm_event, wsm_event_kind};
+use super::result::wsm_result;
+use super::server_config::wsm_server_config;
+use crate::close::CloseCode;
+use crate::connection::{Connection, State};
+use crate::event::{Event, MessageKind};
+use crate::handshake::Request;
+use crate::time::Instant;
+use alloc::string::String;
+use core::ffi::c_char;
+
+/// `wsm_conn_poll_timeout` writes this when no timer runs.
+pub const WSM_NO_TIMEOUT: u64 = u64::MAX;
+
+/// A connection's state (the browser's `WebSocket.readyState`, with the same numbers).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsm_state {
+    /// The opening handshake is under way.
+    WSM_STATE_CONNECTING = 0,
+    /// Messages flow both ways.
+    WSM_STATE_OPEN = 1,
+    /// A close frame was sent or received; the closing handshake is under way.
+    WSM_STATE_CLOSING = 2,
+    /// The connection is over: write the pending output, then close the transport.
+    WSM_STATE_CLOSED = 3,
+}
+
+impl From<State> for wsm_state {
+    fn from(s: State) -> Self {
+        match s {
+            State::Connecting => Self::WSM_STATE_CONNECTING,
+            State::Open => Self::WSM_STATE_OPEN,
+            State::Closing => Self::WSM_STATE_CLOSING,
+            State::Closed => Self::WSM_STATE_CLOSED,
+        }
+    }
+}
+
+impl super::boundary::OnPanic for wsm_state {
+    fn on_panic() -> Self {
+        Self::WSM_STATE_CLOSED
+    }
+}
+
+/// One connection, client or server. Create with `wsm_conn_client_new` or
+/// `wsm_conn_server_new`, free with `wsm_conn_free` in any state.
+///
+/// The driving loop: feed what the transport reads to `wsm_conn_receive` (and its end to
+/// `wsm_conn_receive_eof`); after every call drain `wsm_conn_next_event` until
+/// `WSM_EVENT_NONE`, write `wsm_conn_pending_output` and report what was written with
+/// `wsm_conn_consume_output`, and call `wsm_conn_handle_timeout` at the instant
+/// `wsm_conn_poll_timeout` gives. The library never reads a clock: times are the caller's
+/// monotonic milliseconds. On `WSM_EVENT_CLOSED`, write what is left of the output and
+/// close the transport.
+///
+/// Threads: a connection may move between threads, but it is not shared between them: no
+/// two calls on the same connection may run at once. Different connections are independent.
+pub struct wsm_conn {
+    conn: Connection,
+    /// The event last handed out; the pointers of its `wsm_event` point into it.
+    current: Option<Event>,
+    /// Text made for the current event (an error's description).
+    scratch: String,
+    /// The request a deferred-accept server is deciding on, for `wsm_conn_request_header`.
+    request: Option<Request>,
+}
+
+impl wsm_conn {
+    fn new(conn: Connection) -> Self {
+        Self {
+            conn,
+            current: None,
+            scratch: String::new(),
+            request: None,
+        }
+    }
+}
+
+/// Writes a new handle to `out`.
+fn hand_out(conn: Connection, out: *mut *mut wsm_conn) -> Result<(), wsm_result> {
+    let out = arg_out(out)?;
+    // SAFETY: `out` is non-NULL and writable by the header's contract.
+    unsafe { out.write(into_handle(wsm_conn::new(conn))) };
+    Ok(())
+}
+
+/// Sets `*out` to a new client connection made from `config` (which may be freed
+/// afterwards). The Upgrade request is queued as output at once. Errors:
+/// `WSM_ERR_INVALID_HEADER` for a host, path, origin, subprotocol or header HTTP forbids.
+#[no_mangle]
+pub extern "C" fn wsm_conn_client_new(
+    config: *const wsm_client_config,
+    out: *mut *mut wsm_conn,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle from `wsm_client_config_new`.
+        let config = unsafe { arg_ref(config) }?;
+        arg_out(out)?;
+        let conn = Connection::client(config.build())?;
+        hand_out(conn, out)
+    })
+}
+
+/// Sets `*out` to a new server connection made from `config` (which may be freed
+/// afterwards), waiting for the client's Upgrade request.
+#[no_mangle]
+pub extern "C" fn wsm_conn_server_new(
+    config: *const wsm_server_config,
+    out: *mut *mut wsm_conn,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle from `wsm_server_config_new`.
+        let config = unsafe { arg_ref(config) }?;
+        hand_out(Connection::server(config.inner.clone()), out)
+    })
+}
+
+/// Frees a connection in any state, with everything it holds; pointers it handed out become
+/// invalid. NULL does nothing. It does not close the transport: that is the caller's.
+#[no_mangle]
+pub extern "C" fn wsm_conn_free(conn: *mut wsm_conn) {
+    guard(|| {
+        // SAFETY: by the header's contract, made by `wsm_conn_*_new` and not used again.
+        unsafe { free_handle(conn) }
+    })
+}
+
+/// Runs `f` on the connection behind `conn`.
+fn with_conn(
+    conn: *mut wsm_conn,
+    f: impl FnOnce(&mut wsm_conn) -> Result<(), wsm_result>,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle, not used by another thread during the call.
+        f(unsafe { arg_mut(conn) }?)
+    })
+}
+
+/// Feeds `len` bytes read from the transport. Events, output and a state change may follow;
+/// a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
+/// the connection closed is ignored. `data` may be NULL when `len` is 0.
+#[no_mangle]
+pub extern "C" fn wsm_conn_receive(conn: *mut wsm_conn, data: *const u8, len: usize) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes, by the header's contract.
+        let data = unsafe { arg_bytes(data, len) }?;
+        c.conn.receive(data);
+        Ok(())
+    })
+}
+
+/// The transport ended (the peer closed it or a read failed). Before the closing handshake
+/// completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
+#[no_mangle]
+pub extern "C" fn wsm_conn_receive_eof(conn: *mut wsm_conn) -> wsm_result {
+    with_conn(conn, |c| {
+        c.conn.receive_eof();
+        Ok(())
+    })
+}
+
+/// Tells the connection the time, `now_ms` milliseconds on the caller's monotonic clock,
+/// firing the timers that are due (keepalive pings, pong, close and handshake timeouts).
+#[no_mangle]
+pub extern "C" fn wsm_conn_handle_timeout(conn: *mut wsm_conn, now_ms: u64) -> wsm_result {
+    with_conn(conn, |c| {
+        c.conn.handle_timeout(Instant::from_millis(now_ms));
+        Ok(())
+    })
+}
+
+/// Sets `*deadline_ms` to when `wsm_conn_handle_timeout` should be called next, on the same
+/// clock, or `WSM_NO_TIMEOUT` when no timer runs. The deadline may be in the past: then call
+/// it at once.
+#[no_mangle]
+pub extern "C" fn wsm_conn_poll_timeout(
+    conn: *const wsm_conn,
+    deadline_ms: *mut u64,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle.
+        let c = unsafe { arg_ref(conn) }?;
+        let out = arg_out(deadline_ms)?;
+        let deadline = c
+            .conn
+            .poll_timeout()
+            .map_or(WSM_NO_TIMEOUT, |t| t.as_millis());
+        // SAFETY: non-NULL and writable by the header's contract.
+        unsafe { out.write(deadline) };
+        Ok(())
+    })
+}
+
+/// Writes the next event to `*event` (`WSM_EVENT_NONE` when there is none). Its `data`
+/// stays valid until the next call that takes `conn` as non-const, or `wsm_conn_free`.
+/// Call it until it gives `WSM_EVENT_NONE` after every input and command.
+#[no_mangle]
+pub extern "C" fn wsm_conn_next_event(conn: *mut wsm_conn, event: *mut wsm_event) -> wsm_result {
+    with_conn(conn, |c| {
+        let out = arg_out(event)?;
+        c.current = c.conn.poll_event();
+        if let Some(Event::Request(req)) = &c.current {
+            c.request = Some(req.clone());
+        }
+        let view = match &c.current {
+            Some(e) => wsm_event::view(e, &mut c.scratch),
+            None => wsm_event::empty(wsm_event_kind::WSM_EVENT_NONE),
+        };
+        // SAFETY: non-NULL and writable by the header's contract; written whole, so the
+        // caller need not initialise it.
+        unsafe { out.write(view) };
+        Ok(())
+    })
+}
+
+/// Sets `*data` and `*len` to the bytes waiting to be written to the transport (`*len` 0
+/// when none). They stay valid until the next call that takes `conn` as non-const. After
+/// writing some of them, call `wsm_conn_consume_output` with how many were written.
+#[no_mangle]
+pub extern "C" fn wsm_conn_pending_output(
+    conn: *const wsm_conn,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle.
+        let c = unsafe { arg_ref(conn) }?;
+        let (data, len) = (arg_out(data)?, arg_out(len)?);
+        let out = c.conn.pending_output();
+        // SAFETY: both non-NULL and writable by the header's contract.
+        unsafe {
+            data.write(out.as_ptr());
+            len.write(out.len());
+        }
+        Ok(())
+    })
+}
+
+/// Marks the first `n` bytes of the pending output as written. `WSM_ERR_INVALID_ARGUMENT`
+/// when `n` is more than is pending (nothing is consumed then).
+#[no_mangle]
+pub extern "C" fn wsm_conn_consume_output(conn: *mut wsm_conn, n: usize) -> wsm_result {
+    with_conn(conn, |c| {
+        if n > c.conn.pending_output().len() {
+            return Err(wsm_result::WSM_ERR_INVALID_ARGUMENT);
+        }
+        c.conn.consume_output(n);
+        Ok(())
+    })
+}
+
+/// How many bytes of output wait to be written (the browser's `bufferedAmount`): stop
+/// producing when it grows too large. 0 for NULL.
+#[no_mangle]
+pub extern "C" fn wsm_conn_buffered_amount(conn: *const wsm_conn) -> usize {
+    guard(|| {
+        // SAFETY: NULL or a live handle.
+        unsafe { arg_ref(conn) }.map_or(0, |c| c.conn.buffered_amount())
+    })
+}
+
+/// The connection's state; `WSM_STATE_CLOSED` for NULL.
+#[no_mangle]
+pub extern "C" fn wsm_conn_state(conn: *const wsm_conn) -> wsm_state {
+    guard(|| {
+        // SAFETY: NULL or a live handle.
+        unsafe { arg_ref(conn) }.map_or(wsm_state::WSM_STATE_CLOSED, |c| c.conn.state().into())
+    })
+}
+
+/// Sends a whole text message of `len` bytes, which must be UTF-8
+/// (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
+/// no close was sent.
+#[no_mangle]
+pub extern "C" fn wsm_conn_send_text(
+    conn: *mut wsm_conn,
+    text: *const c_char,
+    len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes.
+        let text = unsafe { arg_utf8(text.cast(), len) }?;
+        Ok(c.conn.send_text(text)?)
+    })
+}
+
+/// Sends a whole binary message of `len` bytes.
+#[no_mangle]
+pub extern "C" fn wsm_conn_send_binary(
+    conn: *mut wsm_conn,
+    data: *const u8,
+    len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes.
+        let data = unsafe { arg_bytes(data, len) }?;
+        Ok(c.conn.send_binary(data)?)
+    })
+}
+
+/// Sends one fragment of a message (RFC 6455 §5.4): the first starts a text (`text`) or
+/// binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
+/// `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
+/// point; the whole message must be UTF-8.
+#[no_mangle]
+pub extern "C" fn wsm_conn_send_fragment(
+    conn: *mut wsm_conn,
+    text: bool,
+    data: *const u8,
+    len: usize,
+    fin: bool,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes.
+        let data = unsafe { arg_bytes(data, len) }?;
+        let kind = if text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        Ok(c.conn.send_fragment(kind, data, fin)?)
+    })
+}
+
+/// Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
+#[no_mangle]
+pub extern "C" fn wsm_conn_send_ping(
+    conn: *mut wsm_conn,
+    data: *const u8,
+    len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes.
+        let data = unsafe { arg_bytes(data, len) }?;
+        Ok(c.conn.send_ping(data)?)
+    })
+}
+
+/// Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
+/// auto-pong is off).
+#[no_mangle]
+pub extern "C" fn wsm_conn_send_pong(
+    conn: *mut wsm_conn,
+    data: *const u8,
+    len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes.
+        let data = unsafe { arg_bytes(data, len) }?;
+        Ok(c.conn.send_pong(data)?)
+    })
+}
+
+/// Starts the closing handshake with `code` and a NUL-terminated UTF-8 `reason` of at most
+/// 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
+/// else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
+/// body. The state becomes closing; nothing more may be sent.
+#[no_mangle]
+pub extern "C" fn wsm_conn_close(
+    conn: *mut wsm_conn,
+    code: u16,
+    reason: *const c_char,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let reason = unsafe { arg_opt_str(reason) }?.unwrap_or("");
+        Ok(c.conn.close(CloseCode(code), reason)?)
+    })
+}
+
+/// Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
+/// `subprotocol` (NULL for none; it must be one the client offered, else
+/// `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
+#[no_mangle]
+pub extern "C" fn wsm_conn_accept(conn: *mut wsm_conn, subprotocol: *const c_char) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let subprotocol = unsafe { arg_opt_str(subprotocol) }?;
+        c.conn.accept(subprotocol)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
+/// 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
+/// connection then closes.
+#[no_mangle]
+pub extern "C" fn wsm_conn_reject(
+    conn: *mut wsm_conn,
+    status: u16,
+    reason: *const c_char,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let reason = unsafe { arg_opt_str(reason) }?.unwrap_or("");
+        c.conn.reject(status, reason)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Answers the request a deferred-accept server reported with a complete HTTP response:
+/// `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
+/// `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
+/// a custom rejection of an Upgrade. The connection then closes.
+#[no_mangle]
+pub extern "C" fn wsm_conn_respond(
+    conn: *mut wsm_conn,
+    status: u16,
+    content_type: *const c_char,
+    body: *const u8,
+    body_len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string, and NULL or `body_len` readable bytes.
+        let (content_type, body) = unsafe { (arg_str(content_type)?, arg_bytes(body, body_len)?) };
+        c.conn.respond(status, content_type, body)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
+/// request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
+/// `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
+#[no_mangle]
+pub extern "C" fn wsm_conn_request_header(
+    conn: *const wsm_conn,
+    name: *const c_char,
+    value: *mut *const c_char,
+    len: *mut usize,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle and a NUL-terminated string.
+        let (c, name) = unsafe { (arg_ref(conn)?, arg_str(name)?) };
+        let (value, len) = (arg_out(value)?, arg_out(len)?);
+        let found = c
+            .request
+            .as_ref()
+            .and_then(|r| r.header(name))
+            .ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
+        // SAFETY: both non-NULL and writable by the header's contract.
+        unsafe {
+            value.write(found.as_ptr().cast());
+            len.write(found.len());
+        }
+        Ok(())
+    })
+}
+
+/// Sets `*value`/`*len` to the negotiated subprotocol (valid until `wsm_conn_free`);
+/// `WSM_ERR_NOT_FOUND` when none was agreed (or the connection is not open yet).
+#[no_mangle]
+pub extern "C" fn wsm_conn_subprotocol(
+    conn: *const wsm_conn,
+    value: *mut *const c_char,
+    len: *mut usize,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle.
+        let c = unsafe { arg_ref(conn) }?;
+        let (value, len) = (arg_out(value)?, arg_out(len)?);
+        let found = c.conn.subprotocol().ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
+        // SAFETY: both non-NULL and writable by the header's contract.
+        unsafe {
+            value.write(found.as_ptr().cast());
+            len.write(found.len());
+        }
+        Ok(())
+    })
+}

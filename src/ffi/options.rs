@@ -1,0 +1,153 @@
+//! `wsm_options`: the limits and timers both roles share, copied into a client or server
+//! configuration by `wsm_client_config_set_options` / `wsm_server_config_set_options`.
+
+use super::args::{arg_mut, arg_out, free_handle, into_handle};
+use super::boundary::guard_result;
+use super::result::wsm_result;
+use crate::config::Options;
+use core::time::Duration;
+
+/// Connection options: limits, keepalive and timeouts. Create with `wsm_options_new`, free
+/// with `wsm_options_free`; a configuration keeps its own copy, so the options may be freed
+/// once set.
+pub struct wsm_options {
+    pub(crate) inner: Options,
+}
+
+impl wsm_options {
+    fn update(&mut self, f: impl FnOnce(Options) -> Options) {
+        self.inner = f(core::mem::take(&mut self.inner));
+    }
+}
+
+/// Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
+/// handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
+/// handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+#[no_mangle]
+pub extern "C" fn wsm_options_new(out: *mut *mut wsm_options) -> wsm_result {
+    guard_result(|| {
+        let out = arg_out(out)?;
+        let handle = into_handle(wsm_options {
+            inner: Options::default(),
+        });
+        // SAFETY: `out` is non-NULL and, by the header's contract, writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Frees options made by `wsm_options_new`. NULL does nothing.
+#[no_mangle]
+pub extern "C" fn wsm_options_free(options: *mut wsm_options) {
+    super::boundary::guard(|| {
+        // SAFETY: by the header's contract, made by `wsm_options_new` and not used again.
+        unsafe { free_handle(options) }
+    })
+}
+
+/// Applies `f` to the options behind `options`.
+fn set(options: *mut wsm_options, f: impl FnOnce(Options) -> Options) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle from `wsm_options_new`, used by this thread only.
+        let options = unsafe { arg_mut(options) }?;
+        options.update(f);
+        Ok(())
+    })
+}
+
+/// The largest frame payload accepted; a larger frame closes the connection with 1009.
+#[no_mangle]
+pub extern "C" fn wsm_options_set_max_frame_size(
+    options: *mut wsm_options,
+    bytes: usize,
+) -> wsm_result {
+    set(options, |o| o.max_frame_size(bytes))
+}
+
+/// The largest reassembled message accepted; a larger one closes with 1009. Not applied when
+/// fragments are streamed.
+#[no_mangle]
+pub extern "C" fn wsm_options_set_max_message_size(
+    options: *mut wsm_options,
+    bytes: usize,
+) -> wsm_result {
+    set(options, |o| o.max_message_size(bytes))
+}
+
+/// The largest HTTP head of the opening handshake.
+#[no_mangle]
+pub extern "C" fn wsm_options_set_max_handshake_size(
+    options: *mut wsm_options,
+    bytes: usize,
+) -> wsm_result {
+    set(options, |o| o.max_handshake_size(bytes))
+}
+
+/// The most header fields in the opening handshake.
+#[no_mangle]
+pub extern "C" fn wsm_options_set_max_headers(
+    options: *mut wsm_options,
+    count: usize,
+) -> wsm_result {
+    set(options, |o| o.max_headers(count))
+}
+
+/// Keepalive: ping after `interval_ms` without input from the peer, and fail the connection
+/// (`WSM_ERROR_PONG_TIMEOUT`, close code 1011) when no pong follows within `timeout_ms`.
+/// `interval_ms` 0 turns keepalive off (the default).
+#[no_mangle]
+pub extern "C" fn wsm_options_set_keepalive(
+    options: *mut wsm_options,
+    interval_ms: u64,
+    timeout_ms: u64,
+) -> wsm_result {
+    set(options, |mut o| {
+        if interval_ms == 0 {
+            o.keepalive = None;
+            o
+        } else {
+            o.keepalive(
+                Duration::from_millis(interval_ms),
+                Duration::from_millis(timeout_ms),
+            )
+        }
+    })
+}
+
+/// How long to wait for the peer's close frame after sending ours (and, for a client, for
+/// the server to end the transport).
+#[no_mangle]
+pub extern "C" fn wsm_options_set_close_timeout(
+    options: *mut wsm_options,
+    timeout_ms: u64,
+) -> wsm_result {
+    set(options, |o| {
+        o.close_timeout(Duration::from_millis(timeout_ms))
+    })
+}
+
+/// How long the opening handshake may take; 0 waits forever.
+#[no_mangle]
+pub extern "C" fn wsm_options_set_handshake_timeout(
+    options: *mut wsm_options,
+    timeout_ms: u64,
+) -> wsm_result {
+    let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+    set(options, |o| o.handshake_timeout(timeout))
+}
+
+/// Whether pings are answered with pongs automatically (default true).
+#[no_mangle]
+pub extern "C" fn wsm_options_set_auto_pong(options: *mut wsm_options, on: bool) -> wsm_result {
+    set(options, |o| o.auto_pong(on))
+}
+
+/// Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
+/// (default false).
+#[no_mangle]
+pub extern "C" fn wsm_options_set_stream_fragments(
+    options: *mut wsm_options,
+    on: bool,
+) -> wsm_result {
+    set(options, |o| o.stream_fragments(on))
+}

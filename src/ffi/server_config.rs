@@ -1,0 +1,112 @@
+//! `wsm_server_config`: how a server answers opening handshakes. It is reusable: each
+//! `wsm_conn_server_new` builds its connection from a copy.
+
+use super::args::{arg_mut, arg_out, arg_ref, arg_str, free_handle, into_handle};
+use super::boundary::{guard, guard_result};
+use super::options::wsm_options;
+use super::result::wsm_result;
+use crate::config::ServerConfig;
+use core::ffi::c_char;
+
+/// A server configuration: subprotocols, extra headers, options and deferred accept. Create
+/// with `wsm_server_config_new`, free with `wsm_server_config_free` (connections keep their
+/// own copy).
+pub struct wsm_server_config {
+    pub(crate) inner: ServerConfig,
+}
+
+/// Sets `*out` to a new configuration that accepts every valid request, chooses no
+/// subprotocol and uses the default options. Free with `wsm_server_config_free`.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_new(out: *mut *mut wsm_server_config) -> wsm_result {
+    guard_result(|| {
+        let out = arg_out(out)?;
+        let handle = into_handle(wsm_server_config {
+            inner: ServerConfig::new(),
+        });
+        // SAFETY: `out` is non-NULL and writable by the header's contract.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Frees a configuration made by `wsm_server_config_new`. NULL does nothing.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_free(config: *mut wsm_server_config) {
+    guard(|| {
+        // SAFETY: by the header's contract, made by `wsm_server_config_new`, not used again.
+        unsafe { free_handle(config) }
+    })
+}
+
+/// Replaces the engine configuration behind `config` with `f` of it.
+///
+/// # Safety
+/// `config` is NULL or a live handle, used by this thread only.
+unsafe fn update(
+    config: *mut wsm_server_config,
+    f: impl FnOnce(ServerConfig) -> ServerConfig,
+) -> Result<(), wsm_result> {
+    // SAFETY: the caller's contract above.
+    let config = unsafe { arg_mut(config) }?;
+    config.inner = f(core::mem::take(&mut config.inner));
+    Ok(())
+}
+
+/// Adds a subprotocol the server supports, in order of preference: the first of these that
+/// the client offers is chosen. Copied.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_add_subprotocol(
+    config: *mut wsm_server_config,
+    name: *const c_char,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a NUL-terminated string; `config` NULL or a live handle.
+        unsafe {
+            let name = arg_str(name)?;
+            update(config, |c| c.subprotocol(name))
+        }
+    })
+}
+
+/// Adds a header field to the 101 answer. Both strings are copied.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_add_header(
+    config: *mut wsm_server_config,
+    name: *const c_char,
+    value: *const c_char,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or NUL-terminated strings; `config` NULL or a live handle.
+        unsafe {
+            let (name, value) = (arg_str(name)?, arg_str(value)?);
+            update(config, |c| c.header(name, value))
+        }
+    })
+}
+
+/// Replaces the options with a copy of `options`.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_set_options(
+    config: *mut wsm_server_config,
+    options: *const wsm_options,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or live handles, used by this thread only.
+        unsafe {
+            let options = arg_ref(options)?.inner.clone();
+            update(config, |c| c.options(options))
+        }
+    })
+}
+
+/// With `on`, each valid request comes out as a `WSM_EVENT_REQUEST` event, and the
+/// application answers with `wsm_conn_accept` or `wsm_conn_reject`. Default off.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_set_defer_accept(
+    config: *mut wsm_server_config,
+    on: bool,
+) -> wsm_result {
+    // SAFETY: NULL or a live handle, used by this thread only.
+    guard_result(|| unsafe { update(config, |c| c.defer_accept(on)) })
+}
