@@ -1,0 +1,156 @@
+//! One [`Connection`] over one blocking [`TcpStream`]: reads feed the engine, pending output
+//! is written out (partial writes included), and the engine's timers are driven by the read
+//! timeout and a monotonic [`Clock`]. The application only sees events.
+
+use super::clock::Clock;
+use super::feed::FrameFeeder;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant as StdInstant};
+use wsmachine::{Connection, Event};
+
+/// How much is read from the socket at once.
+const READ_CHUNK: usize = 64 << 10;
+
+/// A peer that reads nothing for this long is given up on (a blocked write never ends
+/// otherwise, and the engine's timers only run between reads).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection and its transport.
+pub struct Driver {
+    stream: TcpStream,
+    conn: Connection,
+    clock: Clock,
+    buf: Box<[u8]>,
+    /// `buf[start..end]` was read but not yet given to the engine.
+    start: usize,
+    end: usize,
+    feeder: FrameFeeder,
+    eof: bool,
+}
+
+impl Driver {
+    /// Drives `conn` over `stream`. Small frames go out at once (`TCP_NODELAY`): the engine
+    /// already writes each frame's header and payload in one buffer.
+    pub fn new(stream: TcpStream, conn: Connection) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        Ok(Self {
+            stream,
+            conn,
+            clock: Clock::new(),
+            buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            feeder: FrameFeeder::default(),
+            eof: false,
+        })
+    }
+
+    /// The connection, for commands (`send_text`, `close`, ...) between events.
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The transport.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The next event, reading, writing and firing timers as needed. `Ok(None)` once the
+    /// connection is closed and every event was handed out (`Event::Closed` is the last);
+    /// an `Err` is a failed write: the transport is unusable.
+    pub fn next_event(&mut self) -> io::Result<Option<Event>> {
+        loop {
+            if let Some(event) = self.conn.poll_event() {
+                return Ok(Some(event));
+            }
+            if self.start < self.end {
+                let n = self
+                    .feeder
+                    .feed(&mut self.conn, &self.buf[self.start..self.end]);
+                self.start += n;
+                continue;
+            }
+            self.flush()?;
+            if self.conn.is_closed() {
+                return Ok(None);
+            }
+            self.read_or_wait()?;
+        }
+    }
+
+    /// Writes all pending output, resuming after partial writes.
+    pub fn flush(&mut self) -> io::Result<()> {
+        while !self.conn.pending_output().is_empty() {
+            match self.stream.write(self.conn.pending_output()) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.conn.consume_output(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires due timers, or blocks in `read` until input arrives or the next timer is due.
+    fn read_or_wait(&mut self) -> io::Result<()> {
+        let now = self.clock.now();
+        let timeout = match self.conn.poll_timeout() {
+            Some(deadline) if deadline <= now => {
+                self.conn.handle_timeout(now);
+                return Ok(());
+            }
+            // `set_read_timeout` refuses zero; a deadline less than 1 ms away waits 1 ms.
+            Some(deadline) => Some(
+                deadline
+                    .saturating_duration_since(now)
+                    .max(Duration::from_millis(1)),
+            ),
+            None => None,
+        };
+        self.stream.set_read_timeout(timeout)?;
+        match self.stream.read(&mut self.buf) {
+            Ok(0) => {
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+            Ok(n) => {
+                self.start = 0;
+                self.end = n;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                self.conn.handle_timeout(self.clock.now());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => {
+                // A reset or another read failure ends the transport like EOF does; the
+                // engine reports it as an abnormal closure (1006).
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the transport after `Event::Closed`: writes what is left of the output, sends
+    /// FIN, and reads until the peer's EOF (for at most `linger`) so that unread input does
+    /// not make the kernel answer with a reset that could destroy our close frame in flight.
+    pub fn finish(mut self, linger: Duration) {
+        let _ = self.flush();
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let until = StdInstant::now() + linger;
+        while !self.eof {
+            let left = until.saturating_duration_since(StdInstant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match self.stream.read(&mut self.buf) {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! Interop with the Python `websockets` package over 127.0.0.1, in both roles:
+//!
+//! * our echo server (the examples' code, in-process on an ephemeral port) driven by a
+//!   Python client (`tests/python/echo_client.py`), one scenario per test;
+//! * our client (a `Connection` over a `TcpStream`, driven by the examples' driver) against
+//!   a Python server (`tests/python/scripted_server.py`) whose behaviour the path selects.
+//!
+//! Nothing is installed here. Without `python3` or its `websockets` module the tests print
+//! a skip line and pass, except under `CI=true`, where they fail.
+
+#[path = "../examples/common/mod.rs"]
+mod examples_common;
+
+use examples_common::driver::Driver;
+use examples_common::echo::{self, Outcome, Report};
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+use wsmachine::{ClientConfig, CloseCode, Connection, Event};
+
+const LARGE: usize = 4 << 20;
+/// Bounds every test: a peer that stops answering fails the test instead of hanging it.
+const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ----- environment -----
+
+fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
+}
+
+/// Whether python3 with `websockets` is here; if not, skips (or fails under CI=true).
+fn python_ready() -> bool {
+    let probe = Command::new("python3")
+        .args(["-c", "import websockets; print(websockets.__version__)"])
+        .output();
+    let reason = match probe {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => format!(
+            "the Python websockets module is missing ({}); pip install websockets",
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("")
+        ),
+        Err(e) => format!("python3 cannot be run: {e}"),
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {reason}");
+    }
+    // Written straight to stderr: the test harness captures `eprintln!`.
+    let _ = writeln!(io::stderr(), "SKIP interop_python: {reason}");
+    false
+}
+
+/// Runs `f` on its own thread, failing the test if it takes longer than `TEST_TIMEOUT`.
+fn within_timeout<F: FnOnce() + Send + 'static>(f: F) {
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        f();
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(TEST_TIMEOUT) {
+        Ok(()) => worker.join().unwrap(),
+        // The worker panicked (its assertion message is printed) or hung.
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(worker.join().unwrap_err())
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {TEST_TIMEOUT:?}"),
+    }
+}
+
+// ----- (a) our echo server, a Python client -----
+
+/// Our echo server on an ephemeral port; reports each connection's outcome.
+fn start_echo_server() -> (u16, Receiver<Outcome>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        echo::serve(&listener, move |report| {
+            if let Report::Closed(peer, outcome) = report {
+                let outcome = outcome.unwrap_or_else(|e| panic!("{peer}: transport failed: {e}"));
+                let _ = tx.send(outcome);
+            }
+        })
+    });
+    (port, rx)
+}
+
+fn run_python(script: &str, args: &[&str]) -> Output {
+    let mut child = Command::new("python3")
+        .arg(python_dir().join(script))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + TEST_TIMEOUT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs one scenario of `echo_client.py` against our server and returns the server's
+/// outcome for each of the `connections` it opened, in order of closing.
+fn python_client(scenario: &str, connections: usize) -> Vec<Outcome> {
+    let (port, outcomes) = start_echo_server();
+    let out = run_python("echo_client.py", &[&port.to_string(), scenario]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
+        "python client failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (0..connections)
+        .map(|_| outcomes.recv_timeout(Duration::from_secs(10)).unwrap())
+        .collect()
+}
+
+fn assert_clean(o: &Outcome, code: u16, reason: &str, echoed: u64) {
+    assert_eq!(
+        (
+            o.clean,
+            o.code,
+            o.reason.as_str(),
+            o.echoed,
+            o.failure.as_deref()
+        ),
+        (true, CloseCode(code), reason, echoed, None),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn python_client_text_echo() {
+    if python_ready() {
+        within_timeout(|| assert_clean(&python_client("text", 1)[0], 1000, "", 3));
+    }
+}
+
+#[test]
+fn python_client_binary_echo() {
+    if python_ready() {
+        within_timeout(|| assert_clean(&python_client("binary", 1)[0], 1000, "", 3));
+    }
+}
+
+#[test]
+fn python_client_large_messages() {
+    if python_ready() {
+        within_timeout(|| assert_clean(&python_client("large", 1)[0], 1000, "", 2));
+    }
+}
+
+#[test]
+fn python_client_fragmented_messages_are_reassembled() {
+    if python_ready() {
+        within_timeout(|| assert_clean(&python_client("fragmented", 1)[0], 1000, "", 2));
+    }
+}
+
+#[test]
+fn python_client_ping_gets_pong() {
+    if python_ready() {
+        within_timeout(|| assert_clean(&python_client("ping", 1)[0], 1000, "", 1));
+    }
+}
+
+#[test]
+fn python_client_close_codes_and_reasons() {
+    if python_ready() {
+        within_timeout(|| {
+            let mut seen = python_client("close", 3);
+            seen.sort_by_key(|o| o.code);
+            assert_clean(&seen[0], 1000, "", 1);
+            assert_clean(&seen[1], 3001, "ünïcødé", 1);
+            assert_clean(&seen[2], 4000, "bye", 1);
+        });
+    }
+}
+
+// ----- (b) our client, a Python server -----
+
+/// The Python server; ends when dropped.
+struct PythonServer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+    lines: Receiver<String>,
+}
+
+impl PythonServer {
+    fn start() -> Self {
+        let mut child = Command::new("python3")
+            .arg(python_dir().join("scripted_server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("python server did not start");
+        let port = first
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        Self {
+            child,
+            stdin,
+            port,
+            lines,
+        }
+    }
+
+    /// The close code and reason the server received on its connection at `path`.
+    fn closed(&self, path: &str) -> (u16, String) {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("python server did not report closing {path}"));
+            let fields: Vec<&str> = line.splitn(4, '\t').collect();
+            if let ["closed", p, code, reason] = fields[..] {
+                if p == path {
+                    return (code.parse().unwrap(), reason.to_string());
+                }
+            }
+        }
+    }
+
+    fn connect(&self, path: &str) -> Driver {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let host = format!("127.0.0.1:{}", self.port);
+        let conn = Connection::client(ClientConfig::new(host, path)).unwrap();
+        let mut driver = Driver::new(stream, conn).unwrap();
+        match next(&mut driver) {
+            Event::Open { .. } => driver,
+            other => panic!("expected Open, got {other:?}"),
+        }
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn next(driver: &mut Driver) -> Event {
+    driver
+        .next_event()
+        .unwrap()
+        .expect("connection closed unexpectedly")
+}
+
+fn expect_text(driver: &mut Driver, want: &str) {
+    match next(driver) {
+        Event::Text(t) => assert_eq!(&*t, want),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+fn expect_binary(driver: &mut Driver, want: &[u8]) {
+    match next(driver) {
+        Event::Binary(b) => assert!(b == want, "binary of {} bytes differs", b.len()),
+        other => panic!("expected binary, got {other:?}"),
+    }
+}
+
+/// Closes with `code`/`reason` and checks that the server's answer came and the close was
+/// clean; returns the code the server answered with.
+fn close_and_finish(mut driver: Driver, code: u16, reason: &str) -> CloseCode {
+    driver.conn().close(CloseCode(code), reason).unwrap();
+    let answered = match next(&mut driver) {
+        Event::Close { code: Some(c), .. } => c,
+        other => panic!("expected the server's close, got {other:?}"),
+    };
+    expect_closed(driver, answered, true);
+    answered
+}
+
+/// Drains events to `Closed` and checks it.
+fn expect_closed(mut driver: Driver, code: CloseCode, clean: bool) -> String {
+    loop {
+        match next(&mut driver) {
+            Event::Closed {
+                clean: c,
+                code: k,
+                reason,
+            } => {
+                assert_eq!((c, k), (clean, code), "Closed event");
+                assert!(driver.next_event().unwrap().is_none());
+                driver.finish(echo::LINGER);
+                return reason;
+            }
+            Event::Close { .. } => {}
+            other => panic!("expected Closed, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn rust_client_text_and_binary_against_python_server() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let mut ws = server.connect("/echo");
+            for text in ["Привет, сервер!", "", "emoji 🎉"] {
+                ws.conn().send_text(text).unwrap();
+                expect_text(&mut ws, text);
+            }
+            let bytes: Vec<u8> = (0..=255).collect();
+            ws.conn().send_binary(&bytes).unwrap();
+            expect_binary(&mut ws, &bytes);
+            assert_eq!(close_and_finish(ws, 1000, ""), CloseCode::NORMAL);
+            assert_eq!(server.closed("/echo"), (1000, String::new()));
+        });
+    }
+}
+
+#[test]
+fn rust_client_large_messages_against_python_server() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let mut ws = server.connect("/echo");
+            let bytes: Vec<u8> = (0..LARGE).map(|i| (i * 7 + i / 256) as u8).collect();
+            ws.conn().send_binary(&bytes).unwrap();
+            expect_binary(&mut ws, &bytes);
+            let text = "ж".repeat(LARGE / 2);
+            ws.conn().send_text(&text).unwrap();
+            expect_text(&mut ws, &text);
+            close_and_finish(ws, 1000, "");
+            assert_eq!(server.closed("/echo"), (1000, String::new()));
+        });
+    }
+}
+
+#[test]
+fn rust_client_answers_python_servers_ping() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let mut ws = server.connect("/ping");
+            match next(&mut ws) {
+                Event::Ping(p) => assert_eq!(&p[..], b"py-ping"),
+                other => panic!("expected ping, got {other:?}"),
+            }
+            // The server sends this only after our (automatic) pong arrived.
+            expect_text(&mut ws, "pong:py-ping");
+            close_and_finish(ws, 1000, "");
+            assert_eq!(server.closed("/ping"), (1000, String::new()));
+        });
+    }
+}
+
+#[test]
+fn rust_client_initiated_close_code_seen_by_both() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let mut ws = server.connect("/echo");
+            ws.conn().send_text("bye soon").unwrap();
+            expect_text(&mut ws, "bye soon");
+            assert_eq!(close_and_finish(ws, 4002, "client bye"), CloseCode(4002));
+            assert_eq!(server.closed("/echo"), (4002, "client bye".to_string()));
+        });
+    }
+}
+
+#[test]
+fn python_server_initiated_close_code_seen_by_both() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let mut ws = server.connect("/server-close");
+            ws.conn().send_text("close please").unwrap();
+            match next(&mut ws) {
+                Event::Close { code, reason } => {
+                    assert_eq!(
+                        (code, reason.as_str()),
+                        (Some(CloseCode(4001)), "server bye")
+                    )
+                }
+                other => panic!("expected the server's close, got {other:?}"),
+            }
+            // We echoed its code; the server then ended the TCP connection.
+            let reason = expect_closed(ws, CloseCode(4001), true);
+            assert_eq!(reason, "server bye");
+            assert_eq!(server.closed("/server-close").0, 4001);
+        });
+    }
+}
