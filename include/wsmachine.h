@@ -275,9 +275,10 @@ typedef void (*wsm_random_fn)(void *userdata, uint8_t *buf, size_t len);
 
 /**
  * One event. `data`/`len` borrow from the connection: they stay valid until the next call
- * that takes the connection as a non-const `wsm_conn *` (or its free). `data` is never NULL
- * (it points to an empty string when `len` is 0). Fields that do not apply to the kind are
- * 0/false.
+ * that takes the connection as a non-const `wsm_conn *` returns (so they may be passed to
+ * that call, to echo a message), or until `wsm_conn_free`. `data` is never NULL (it points
+ * to an empty string when `len` is 0). Fields that do not apply to the kind are 0/false.
+ * The library writes the whole struct: it need not be initialised.
  */
 typedef struct {
   /**
