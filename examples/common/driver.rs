@@ -3,7 +3,6 @@
 //! timeout and a monotonic [`Clock`]. The application only sees events.
 
 use super::clock::Clock;
-use super::feed::FrameFeeder;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant as StdInstant};
@@ -22,10 +21,6 @@ pub struct Driver {
     conn: Connection,
     clock: Clock,
     buf: Box<[u8]>,
-    /// `buf[start..end]` was read but not yet given to the engine.
-    start: usize,
-    end: usize,
-    feeder: FrameFeeder,
     eof: bool,
 }
 
@@ -40,9 +35,6 @@ impl Driver {
             conn,
             clock: Clock::new(),
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            start: 0,
-            end: 0,
-            feeder: FrameFeeder::default(),
             eof: false,
         })
     }
@@ -60,18 +52,16 @@ impl Driver {
     /// The next event, reading, writing and firing timers as needed. `Ok(None)` once the
     /// connection is closed and every event was handed out (`Event::Closed` is the last);
     /// an `Err` is a failed write: the transport is unusable.
+    ///
+    /// The engine decodes frames as events are polled, so what the application sends while
+    /// handling an event is queued before the engine's answers to later frames (the echo of
+    /// a message goes out before the answer to a close frame that followed it).
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
         loop {
             if let Some(event) = self.conn.poll_event() {
                 return Ok(Some(event));
             }
-            if self.start < self.end {
-                let n = self
-                    .feeder
-                    .feed(&mut self.conn, &self.buf[self.start..self.end]);
-                self.start += n;
-                continue;
-            }
+            // Every event is out: write what they and the application produced, then wait.
             self.flush()?;
             if self.conn.is_closed() {
                 return Ok(None);
@@ -115,10 +105,7 @@ impl Driver {
                 self.eof = true;
                 self.conn.receive_eof();
             }
-            Ok(n) => {
-                self.start = 0;
-                self.end = n;
-            }
+            Ok(n) => self.conn.receive(&self.buf[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 self.conn.handle_timeout(self.clock.now());
             }

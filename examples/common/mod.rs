@@ -8,5 +8,4 @@
 pub mod clock;
 pub mod driver;
 pub mod echo;
-pub mod feed;
 pub mod url;

@@ -1,0 +1,217 @@
+//! The examples' echo server over real TCP on 127.0.0.1 (in-process, ephemeral port), with
+//! wsmachine clients: concurrency, large messages to a slow reader, a close that arrives in
+//! the same read as data, a protocol error; and, in memory, the engine behaviour the echo
+//! loop relies on.
+
+#[path = "../examples/common/mod.rs"]
+mod examples_common;
+
+use examples_common::driver::Driver;
+use examples_common::echo::{self, Report};
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+use wsmachine::{ClientConfig, CloseCode, Connection, Event, Options, ServerConfig};
+
+fn start_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || echo::serve(&listener, |_: Report| {}));
+    port
+}
+
+fn connect(port: u16) -> Driver {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let options = Options::new().max_message_size(echo::MAX_MESSAGE);
+    let config = ClientConfig::new(format!("127.0.0.1:{port}"), "/").options(options);
+    let mut driver = Driver::new(stream, Connection::client(config).unwrap()).unwrap();
+    match driver.next_event().unwrap() {
+        Some(Event::Open { .. }) => driver,
+        other => panic!("expected Open, got {other:?}"),
+    }
+}
+
+fn next(driver: &mut Driver) -> Event {
+    driver.next_event().unwrap().expect("closed too early")
+}
+
+/// Closes with 1000 and checks the close is clean.
+fn close(mut driver: Driver) {
+    driver.conn().close(CloseCode::NORMAL, "").unwrap();
+    loop {
+        match next(&mut driver) {
+            Event::Close { code, .. } => assert_eq!(code, Some(CloseCode::NORMAL)),
+            Event::Closed { clean, code, .. } => {
+                assert!(clean);
+                assert_eq!(code, CloseCode::NORMAL);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    driver.finish(Duration::from_secs(1));
+}
+
+#[test]
+fn many_clients_at_once_get_their_own_echoes() {
+    let port = start_server();
+    let clients: Vec<_> = (0..16)
+        .map(|c| {
+            thread::spawn(move || {
+                let mut ws = connect(port);
+                for i in 0..50usize {
+                    let len = (i * 997 + c * 31) % 70_000;
+                    if i % 2 == 0 {
+                        let text = format!("{c}:{i}:").repeat(len / 8 + 1);
+                        ws.conn().send_text(&text).unwrap();
+                        match next(&mut ws) {
+                            Event::Text(t) => assert_eq!(&*t, text),
+                            other => panic!("unexpected {other:?}"),
+                        }
+                    } else {
+                        let data: Vec<u8> = (0..len).map(|k| (k + c + i) as u8).collect();
+                        ws.conn().send_binary(&data).unwrap();
+                        match next(&mut ws) {
+                            Event::Binary(b) => assert!(b == data),
+                            other => panic!("unexpected {other:?}"),
+                        }
+                    }
+                }
+                close(ws);
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+}
+
+#[test]
+fn sixteen_mib_message_reaches_a_slow_reader() {
+    let port = start_server();
+    let mut ws = connect(port);
+    let data: Vec<u8> = (0..16 << 20).map(|k: usize| (k >> 3) as u8).collect();
+    ws.conn().send_binary(&data).unwrap();
+    ws.flush().unwrap();
+    // The server's writes stall on a full socket buffer and resume (partial writes).
+    thread::sleep(Duration::from_millis(300));
+    match next(&mut ws) {
+        Event::Binary(b) => assert!(b == data, "echo differs"),
+        other => panic!("unexpected {other:?}"),
+    }
+    close(ws);
+}
+
+#[test]
+fn data_then_close_in_one_write_is_echoed_before_the_close() {
+    let port = start_server();
+    let mut ws = connect(port);
+    // Both frames leave in one write, so the server reads them together.
+    ws.conn().send_text("last words").unwrap();
+    ws.conn().send_binary(b"and bytes").unwrap();
+    ws.conn().close(CloseCode(4000), "bye").unwrap();
+    ws.flush().unwrap();
+    match next(&mut ws) {
+        Event::Text(t) => assert_eq!(&*t, "last words"),
+        other => panic!("expected the echo before the close, got {other:?}"),
+    }
+    match next(&mut ws) {
+        Event::Binary(b) => assert_eq!(&b[..], b"and bytes"),
+        other => panic!("expected the echo before the close, got {other:?}"),
+    }
+    match next(&mut ws) {
+        Event::Close { code, .. } => assert_eq!(code, Some(CloseCode(4000))),
+        other => panic!("expected the close, got {other:?}"),
+    }
+    assert!(matches!(next(&mut ws), Event::Closed { clean: true, .. }));
+}
+
+#[test]
+fn server_ends_tcp_after_a_protocol_error() {
+    let port = start_server();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut client = Connection::client(ClientConfig::new("127.0.0.1", "/")).unwrap();
+    std::io::Write::write_all(&mut stream, &client.take_output()).unwrap();
+    // An unmasked frame from a client (RFC 6455 §5.1) must close with 1002.
+    std::io::Write::write_all(&mut stream, b"\x81\x02hi").unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    client.receive(&got);
+    let mut events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+    client.receive_eof();
+    events.extend(std::iter::from_fn(|| client.poll_event()));
+    assert!(matches!(events[0], Event::Open { .. }), "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Close {
+                code: Some(CloseCode::PROTOCOL_ERROR),
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+/// An open in-memory pair (handshake done, `Open` events drained).
+fn open_pair() -> (Connection, Connection) {
+    let mut client = Connection::client(ClientConfig::new("localhost", "/")).unwrap();
+    let mut server = Connection::server(ServerConfig::new());
+    server.receive(&client.take_output());
+    client.receive(&server.take_output());
+    assert!(matches!(server.poll_event(), Some(Event::Open { .. })));
+    assert!(matches!(client.poll_event(), Some(Event::Open { .. })));
+    (client, server)
+}
+
+/// What the echo server relies on: a data frame and a close frame given to one `receive`
+/// call are decoded one `poll_event` at a time, so the application can still answer the
+/// data (RFC 6455 §5.5.1 lets it finish a message before answering the close; the Autobahn
+/// TestSuite's case 7.1.1 expects that echo).
+#[test]
+fn application_answers_data_that_preceded_a_close_in_the_same_read() {
+    let (mut client, mut server) = open_pair();
+    client.send_text("echo me").unwrap();
+    client.close(CloseCode::NORMAL, "").unwrap();
+    server.receive(&client.take_output());
+    assert!(matches!(server.poll_event(), Some(Event::Text(t)) if &*t == "echo me"));
+    server.send_text("echo me").unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::Close { .. })));
+    client.receive(&server.take_output());
+    assert!(matches!(client.poll_event(), Some(Event::Text(t)) if &*t == "echo me"));
+    assert!(matches!(
+        client.poll_event(),
+        Some(Event::Close {
+            code: Some(CloseCode::NORMAL),
+            ..
+        })
+    ));
+}
+
+/// `receive_eof` (and `handle_timeout`) decode the buffered frames first; events already
+/// queued (here `Open`, queued by the handshake) must keep their place in front of them.
+#[test]
+#[ignore = "engine bug: decode_all moves events already queued behind newly decoded ones (Close before Open)"]
+fn receive_eof_keeps_events_in_order() {
+    let mut client = Connection::client(ClientConfig::new("localhost", "/")).unwrap();
+    let mut server = Connection::server(ServerConfig::new());
+    server.receive(&client.take_output());
+    assert!(matches!(server.poll_event(), Some(Event::Open { .. })));
+    server.send_text("first").unwrap();
+    server.close(CloseCode(4000), "bye").unwrap();
+    // The 101 answer, a message and a close frame in one read, then the end of the stream,
+    // all before the client polls.
+    client.receive(&server.take_output());
+    client.receive_eof();
+    let kinds: Vec<String> = std::iter::from_fn(|| client.poll_event())
+        .map(|e| format!("{e:?}").chars().take(20).collect())
+        .collect();
+    assert!(kinds[0].starts_with("Open"), "{kinds:?}");
+    assert!(kinds[1].starts_with("Text"), "{kinds:?}");
+    assert!(kinds[2].starts_with("Close {"), "{kinds:?}");
+    assert!(kinds[3].starts_with("Closed"), "{kinds:?}");
+}
