@@ -5,6 +5,7 @@ use crate::close::CloseCode;
 use crate::error::Failure;
 use crate::handshake::Request;
 use crate::utf8::Utf8Bytes;
+use alloc::boxed::Box;
 use alloc::string::String;
 use bytes::Bytes;
 
@@ -24,7 +25,7 @@ pub enum Event {
     /// [`accept`](crate::Connection::accept), [`reject`](crate::Connection::reject) or
     /// [`respond`](crate::Connection::respond). A plain HTTP `GET` (`websocket: false`)
     /// can only be answered with `respond` or `reject`.
-    Request(Request),
+    Request(Box<Request>),
     /// The opening handshake is done; the state is now `Open`.
     Open {
         /// The subprotocol both sides agreed on.
@@ -69,4 +70,132 @@ pub enum Event {
         /// The close reason.
         reason: String,
     },
+}
+
+/// An event lent by [`Connection::poll_event_ref`](crate::Connection::poll_event_ref): the
+/// same as [`Event`], with payloads borrowed from the connection's buffers until the next
+/// call on the connection. The fastest way to consume messages: no allocation, no copy, no
+/// reference count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventRef<'a> {
+    /// See [`Event::Request`].
+    Request(&'a Request),
+    /// See [`Event::Open`].
+    Open {
+        /// The subprotocol both sides agreed on.
+        subprotocol: Option<&'a str>,
+        /// The `Sec-WebSocket-Extensions` value in force, empty when none.
+        extensions: &'a str,
+    },
+    /// A whole text message.
+    Text(&'a str),
+    /// A whole binary message.
+    Binary(&'a [u8]),
+    /// See [`Event::Fragment`].
+    Fragment {
+        /// The message's kind.
+        kind: MessageKind,
+        /// The frame's payload.
+        data: &'a [u8],
+        /// Whether this is the message's last fragment.
+        fin: bool,
+    },
+    /// See [`Event::Ping`].
+    Ping(&'a [u8]),
+    /// See [`Event::Pong`].
+    Pong(&'a [u8]),
+    /// See [`Event::Close`].
+    Close {
+        /// The code, or `None` for an empty close frame.
+        code: Option<CloseCode>,
+        /// The reason.
+        reason: &'a str,
+    },
+    /// See [`Event::Error`].
+    Error(Failure),
+    /// See [`Event::Closed`].
+    Closed {
+        /// Whether the closing handshake completed.
+        clean: bool,
+        /// The close code.
+        code: CloseCode,
+        /// The close reason.
+        reason: &'a str,
+    },
+}
+
+impl<'a> EventRef<'a> {
+    /// Borrows an owned event.
+    pub fn from_owned(e: &'a Event) -> Self {
+        match e {
+            Event::Request(r) => Self::Request(r),
+            Event::Open {
+                subprotocol,
+                extensions,
+            } => Self::Open {
+                subprotocol: subprotocol.as_deref(),
+                extensions,
+            },
+            Event::Text(t) => Self::Text(t.as_str()),
+            Event::Binary(b) => Self::Binary(b),
+            Event::Fragment { kind, data, fin } => Self::Fragment {
+                kind: *kind,
+                data,
+                fin: *fin,
+            },
+            Event::Ping(b) => Self::Ping(b),
+            Event::Pong(b) => Self::Pong(b),
+            Event::Close { code, reason } => Self::Close {
+                code: *code,
+                reason,
+            },
+            Event::Error(f) => Self::Error(*f),
+            Event::Closed {
+                clean,
+                code,
+                reason,
+            } => Self::Closed {
+                clean: *clean,
+                code: *code,
+                reason,
+            },
+        }
+    }
+
+    /// Copies the event into an owned one.
+    pub fn to_owned(&self) -> Event {
+        match *self {
+            Self::Request(r) => Event::Request(Box::new(r.clone())),
+            Self::Open {
+                subprotocol,
+                extensions,
+            } => Event::Open {
+                subprotocol: subprotocol.map(String::from),
+                extensions: String::from(extensions),
+            },
+            Self::Text(t) => Event::Text(Utf8Bytes::from(String::from(t))),
+            Self::Binary(b) => Event::Binary(Bytes::copy_from_slice(b)),
+            Self::Fragment { kind, data, fin } => Event::Fragment {
+                kind,
+                data: Bytes::copy_from_slice(data),
+                fin,
+            },
+            Self::Ping(b) => Event::Ping(Bytes::copy_from_slice(b)),
+            Self::Pong(b) => Event::Pong(Bytes::copy_from_slice(b)),
+            Self::Close { code, reason } => Event::Close {
+                code,
+                reason: String::from(reason),
+            },
+            Self::Error(f) => Event::Error(f),
+            Self::Closed {
+                clean,
+                code,
+                reason,
+            } => Event::Closed {
+                clean,
+                code,
+                reason: String::from(reason),
+            },
+        }
+    }
 }

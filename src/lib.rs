@@ -90,7 +90,7 @@ pub use close::CloseCode;
 pub use config::{ClientConfig, Options, ServerConfig};
 pub use connection::{Connection, Role, State, Upgraded};
 pub use error::{Error, Failure, HandshakeError, ProtocolError};
-pub use event::{Event, MessageKind};
+pub use event::{Event, EventRef, MessageKind};
 pub use handshake::Request;
 #[cfg(feature = "std")]
 pub use random::OsRandom;

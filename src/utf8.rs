@@ -91,6 +91,16 @@ pub fn validate(bytes: &[u8]) -> Result<(), InvalidUtf8> {
         .map_err(|_| InvalidUtf8)
 }
 
+/// Views bytes the decoder has validated (with [`Utf8Validator`], through the end of the
+/// message) as text, without validating them again.
+pub(crate) fn assume_validated(bytes: &[u8]) -> &str {
+    debug_assert!(core::str::from_utf8(bytes).is_ok());
+    // SAFETY: the only callers pass the payload of a complete text message, every byte of
+    // which went through `Utf8Validator::feed` with `is_complete()` true at its end (see
+    // `connection::recv`); the buffers are not modified between validation and this call.
+    unsafe { core::str::from_utf8_unchecked(bytes) }
+}
+
 /// Bytes that are known to be valid UTF-8: a text message's payload, shared without copying.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Utf8Bytes(Bytes);

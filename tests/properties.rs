@@ -99,6 +99,31 @@ proptest! {
     }
 
     #[test]
+    fn lent_events_match_owned_ones(ops in prop::collection::vec(op(), 0..12), cuts in prop::collection::vec(any::<usize>(), 0..20)) {
+        let mut p = Pair::open();
+        for op in &ops {
+            apply(&mut p.client, op);
+        }
+        let bytes = p.client.take_output();
+        let mut server = open_server(ServerConfig::new());
+        // open_server consumed RFC's handshake; feed the pair's frames to it.
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        let mut got = Vec::new();
+        let mut start = 0;
+        for cut in cuts {
+            server.receive(&bytes[start..cut]);
+            start = cut;
+            while let Some(e) = server.poll_event_ref() {
+                got.push(e.to_owned());
+            }
+        }
+        let want: Vec<Event> = ops.iter().map(expected).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
     fn server_to_client_round_trip(ops in prop::collection::vec(op(), 0..12), cuts in prop::collection::vec(any::<usize>(), 0..20)) {
         let mut p = Pair::open();
         for op in &ops {
@@ -118,10 +143,26 @@ proptest! {
         let config = || ServerConfig::new().options(Options::new().max_frame_size(200).max_message_size(300));
         let mut whole = open_server(config());
         let mut split = open_server(config());
+        let mut lent = open_server(config());
         whole.receive(&data);
         feed_split(&mut split, &data, &cuts);
         let a = events(&mut whole);
         prop_assert_eq!(&a, &events(&mut split));
+        // The borrowed events, polled after each piece, are the same sequence.
+        let mut lent_events = Vec::new();
+        let mut cuts2: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+        cuts2.sort_unstable();
+        cuts2.push(data.len());
+        let mut start = 0;
+        for cut in cuts2 {
+            lent.receive(&data[start..cut]);
+            start = cut;
+            while let Some(e) = lent.poll_event_ref() {
+                lent_events.push(e.to_owned());
+            }
+        }
+        prop_assert_eq!(&a, &lent_events);
+        prop_assert_eq!(whole.pending_output(), lent.pending_output());
         prop_assert_eq!(whole.take_output(), split.take_output());
         prop_assert_eq!(whole.state(), split.state());
         if a.iter().any(|e| matches!(e, Event::Error(_))) {

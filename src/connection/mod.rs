@@ -30,7 +30,7 @@ mod timers;
 use crate::close::CloseCode;
 use crate::config::{ClientConfig, Options, ServerConfig};
 use crate::error::{Error, Failure, HandshakeError, ProtocolError};
-use crate::event::{Event, MessageKind};
+use crate::event::{Event, EventRef, MessageKind};
 use crate::frame::OpCode;
 use crate::handshake::{self, ClientHandshake, Request};
 use crate::random::{self, MaskKeys, RandomSource};
@@ -141,6 +141,12 @@ pub struct Connection {
     masks: Option<MaskKeys>,
     subprotocol: Option<String>,
     extensions: String,
+    /// A queued event lent by `poll_event_ref`, dropped at the next call.
+    lent: Option<Event>,
+    /// Input bytes lent by `poll_event_ref`, dropped at the next call.
+    lent_input: usize,
+    /// The reassembly buffer was lent by `poll_event_ref`; cleared at the next call.
+    lent_buffer: bool,
 }
 
 impl core::fmt::Debug for Connection {
@@ -179,6 +185,9 @@ impl Connection {
             masks: None,
             subprotocol: None,
             extensions: String::new(),
+            lent: None,
+            lent_input: 0,
+            lent_buffer: false,
         }
     }
 
@@ -276,10 +285,13 @@ impl Connection {
     /// write [`pending_output`](Self::pending_output) (which may now hold pongs and close
     /// answers).
     pub fn poll_event(&mut self) -> Option<Event> {
-        if let Some(e) = self.events.pop_front() {
-            return Some(e);
-        }
-        self.decode_next()
+        self.next_owned()
+    }
+
+    /// The next event, borrowed from the connection until the next call on it: the same
+    /// sequence as [`poll_event`](Self::poll_event), without allocating or copying payloads.
+    pub fn poll_event_ref(&mut self) -> Option<EventRef<'_>> {
+        self.next_lent()
     }
 
     /// The bytes waiting to be written to the transport.
@@ -458,7 +470,7 @@ impl Connection {
                 }
                 Ok(req) if *defer_accept => {
                     *awaiting = Some(req.clone());
-                    self.events.push_back(Event::Request(req));
+                    self.events.push_back(Event::Request(Box::new(req)));
                     false
                 }
                 Ok(req) => {

@@ -1,42 +1,148 @@
 //! Receiving: frames out of the input buffer, unmasked and validated as their bytes arrive,
 //! reassembled into messages (or streamed as fragments), control frames answered.
+//!
+//! Frames are decoded when the application polls, one event at a time. The decoder leaves
+//! a complete payload at the front of the input buffer (or, for a fragmented message, in
+//! the reassembly buffer); the owned path ([`Connection::poll_event`]) splits it off as
+//! `Bytes` without copying, the borrowed path ([`Connection::poll_event_ref`]) lends it and
+//! drops it at the next call, with no allocation and no reference counting at all.
 
 use super::{Connection, Role, State};
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
-use crate::event::{Event, MessageKind};
-use crate::frame::{FrameHeader, OpCode};
+use crate::event::{Event, EventRef, MessageKind};
+use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use crate::mask::apply_mask;
-use crate::utf8::Utf8Bytes;
+use crate::utf8::{assume_validated, Utf8Bytes};
 use alloc::string::String;
 use bytes::{Buf, Bytes};
 
+/// What one decoding step produced.
+pub(super) enum Decoded {
+    /// A payload of `len` bytes at the front of the input.
+    Input(Payload, usize),
+    /// A fragmented message, reassembled in `rx.buffer`.
+    Reassembled(MessageKind),
+    /// Events were queued (a close frame, a failure).
+    Queued,
+}
+
+/// What a payload at the front of the input is.
+#[derive(Clone, Copy)]
+pub(super) enum Payload {
+    Message(MessageKind),
+    Fragment(MessageKind, bool),
+    Ping,
+    Pong,
+}
+
 impl Connection {
-    /// Decodes input up to the next event. Frames are decoded as the application polls, so
-    /// a data message goes straight from the input buffer to the caller without a queue;
-    /// the arrived part of an incomplete frame is unmasked and validated at once, so bad text
-    /// is refused as early as the bytes allow. Control frames and failures queue their
-    /// events (and answers) in `self.events`, which is returned first.
-    pub(super) fn decode_next(&mut self) -> Option<Event> {
+    /// The next event, owned; payloads are split off the input without copying.
+    pub(super) fn next_owned(&mut self) -> Option<Event> {
+        self.settle_lent();
+        if let Some(e) = self.pop_queued() {
+            return Some(e);
+        }
+        match self.decode()? {
+            Decoded::Input(what, len) => {
+                let data = self.input.split_to(len).freeze();
+                Some(owned_event(what, data))
+            }
+            Decoded::Reassembled(kind) => {
+                let data = self.rx.buffer.split().freeze();
+                Some(owned_event(Payload::Message(kind), data))
+            }
+            Decoded::Queued => self.pop_queued(),
+        }
+    }
+
+    /// The next event, lent until the next call on the connection.
+    pub(super) fn next_lent(&mut self) -> Option<EventRef<'_>> {
+        self.settle_lent();
+        if let Some(e) = self.pop_queued() {
+            return Some(EventRef::from_owned(self.lent.insert(e)));
+        }
+        match self.decode() {
+            Some(Decoded::Input(what, len)) => {
+                self.lent_input = len;
+                Some(lent_event(what, &self.input[..len]))
+            }
+            Some(Decoded::Reassembled(kind)) => {
+                self.lent_buffer = true;
+                Some(lent_event(Payload::Message(kind), &self.rx.buffer))
+            }
+            Some(Decoded::Queued) => {
+                let e = self.pop_queued()?;
+                Some(EventRef::from_owned(self.lent.insert(e)))
+            }
+            None => None,
+        }
+    }
+
+    /// Drops what the previous borrowed event lent.
+    fn settle_lent(&mut self) {
+        if self.lent_input > 0 {
+            self.input.advance(self.lent_input);
+            self.lent_input = 0;
+        }
+        if self.lent_buffer {
+            self.rx.buffer.clear();
+            self.lent_buffer = false;
+        }
+        self.lent = None;
+    }
+
+    fn pop_queued(&mut self) -> Option<Event> {
+        let e = self.events.pop_front();
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            // Control events are rare: an idle connection holds no queue.
+            self.events = Default::default();
+        }
+        e
+    }
+
+    /// Decodes every complete frame in the input into the event queue, for inputs that must
+    /// see them first (the end of the transport, a timer).
+    pub(super) fn decode_all(&mut self) {
+        self.settle_lent();
+        let mut all: alloc::collections::VecDeque<Event> = core::mem::take(&mut self.events);
+        while let Some(d) = self.decode() {
+            match d {
+                Decoded::Input(what, len) => {
+                    all.push_back(owned_event(what, self.input.split_to(len).freeze()))
+                }
+                Decoded::Reassembled(kind) => all.push_back(owned_event(
+                    Payload::Message(kind),
+                    self.rx.buffer.split().freeze(),
+                )),
+                Decoded::Queued => all.append(&mut self.events),
+            }
+        }
+        all.append(&mut self.events);
+        self.events = all;
+    }
+
+    /// Decodes input up to the next event. The arrived part of an incomplete frame is
+    /// unmasked and validated at once, so bad text is refused as early as the bytes allow.
+    fn decode(&mut self) -> Option<Decoded> {
         while matches!(self.state, State::Open | State::Closing) && !self.close_received {
             let header = match self.rx.frame {
                 Some(h) => h,
                 None => match FrameHeader::parse(&self.input) {
-                    Ok(None) => return None,
+                    Ok(None) => {
+                        self.release_idle_input();
+                        return None;
+                    }
                     Ok(Some((h, n))) => {
                         if let Err(e) = self.check_header(&h) {
-                            self.fail(e);
-                            return self.events.pop_front();
+                            return Some(self.fail_decoding(e));
                         }
                         self.input.advance(n);
                         self.rx.frame = Some(h);
                         self.rx.processed = 0;
                         h
                     }
-                    Err(e) => {
-                        self.fail(e);
-                        return self.events.pop_front();
-                    }
+                    Err(e) => return Some(self.fail_decoding(e)),
                 },
             };
             // check_header bounded the length by max_frame_size, a usize.
@@ -49,8 +155,7 @@ impl Connection {
                     apply_mask(fresh, key, self.rx.processed);
                 }
                 if is_text && self.rx.utf8.feed(fresh).is_err() {
-                    self.fail(ProtocolError::InvalidUtf8);
-                    return self.events.pop_front();
+                    return Some(self.fail_decoding(ProtocolError::InvalidUtf8));
                 }
                 self.rx.processed = arrived;
             }
@@ -59,27 +164,26 @@ impl Connection {
                 self.input.reserve(len - arrived);
                 return None;
             }
-            let payload = self.input.split_to(len).freeze();
             self.rx.frame = None;
             self.rx.processed = 0;
-            match self.on_frame(header, payload) {
-                Ok(Some(event)) => return Some(event),
-                Ok(None) if !self.events.is_empty() => return self.events.pop_front(),
+            match self.on_frame(header, len) {
+                Ok(Some(d)) => return Some(d),
                 Ok(None) => {}
-                Err(e) => {
-                    self.fail(e);
-                    return self.events.pop_front();
-                }
+                Err(e) => return Some(self.fail_decoding(e)),
             }
         }
         None
     }
 
-    /// Decodes every complete frame in the input into the event queue (before an input that
-    /// must see them first, such as the end of the transport).
-    pub(super) fn decode_all(&mut self) {
-        while let Some(e) = self.decode_next() {
-            self.events.push_back(e);
+    fn fail_decoding(&mut self, e: ProtocolError) -> Decoded {
+        self.fail(e);
+        Decoded::Queued
+    }
+
+    /// An idle connection holds no input buffer.
+    fn release_idle_input(&mut self) {
+        if self.input.is_empty() && self.input.capacity() > 0 && self.lent_input == 0 {
+            self.input = bytes::BytesMut::new();
         }
     }
 
@@ -122,25 +226,31 @@ impl Connection {
         }
     }
 
-    /// Handles a complete frame; returns its event, if it makes one directly.
-    fn on_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
+    /// Handles a complete frame whose `len` payload bytes are at the front of the input.
+    fn on_frame(&mut self, h: FrameHeader, len: usize) -> Result<Option<Decoded>, ProtocolError> {
         match h.opcode {
-            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.on_data(h, payload),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.on_data(h, len),
             OpCode::Ping => {
                 if self.options.auto_pong && !self.close_sent {
-                    self.write_control(OpCode::Pong, &payload);
+                    let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
+                    copy[..len].copy_from_slice(&self.input[..len]);
+                    self.write_control(OpCode::Pong, &copy[..len]);
                 }
-                Ok(Some(Event::Ping(payload)))
+                Ok(Some(Decoded::Input(Payload::Ping, len)))
             }
             OpCode::Pong => {
                 self.timers.pong.stop();
-                Ok(Some(Event::Pong(payload)))
+                Ok(Some(Decoded::Input(Payload::Pong, len)))
             }
-            OpCode::Close => self.on_close(&payload).map(|()| None),
+            OpCode::Close => {
+                let payload = self.input.split_to(len);
+                self.on_close(&payload)?;
+                Ok(Some(Decoded::Queued))
+            }
         }
     }
 
-    fn on_data(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
+    fn on_data(&mut self, h: FrameHeader, len: usize) -> Result<Option<Decoded>, ProtocolError> {
         let kind = match h.opcode {
             OpCode::Text => MessageKind::Text,
             OpCode::Binary => MessageKind::Binary,
@@ -157,26 +267,22 @@ impl Connection {
             if h.fin {
                 self.rx.utf8.reset();
             }
-            return Ok(Some(Event::Fragment {
-                kind,
-                data: payload,
-                fin: h.fin,
-            }));
+            return Ok(Some(Decoded::Input(Payload::Fragment(kind, h.fin), len)));
         }
         if h.fin && self.rx.message.is_none() {
-            // A whole message in one frame: hand out the frame's bytes without copying.
+            // A whole message in one frame: its bytes go out as they lie in the input.
             self.rx.utf8.reset();
-            return Ok(Some(message_event(kind, payload)));
+            return Ok(Some(Decoded::Input(Payload::Message(kind), len)));
         }
         self.rx.message = Some(kind);
-        self.rx.message_len += payload.len() as u64;
-        self.rx.buffer.extend_from_slice(&payload);
+        self.rx.message_len += len as u64;
+        self.rx.buffer.extend_from_slice(&self.input[..len]);
+        self.input.advance(len);
         if h.fin {
-            let data = self.rx.buffer.split().freeze();
             self.rx.message = None;
             self.rx.message_len = 0;
             self.rx.utf8.reset();
-            return Ok(Some(message_event(kind, data)));
+            return Ok(Some(Decoded::Reassembled(kind)));
         }
         Ok(None)
     }
@@ -212,9 +318,23 @@ impl Connection {
     }
 }
 
-fn message_event(kind: MessageKind, data: Bytes) -> Event {
-    match kind {
-        MessageKind::Text => Event::Text(Utf8Bytes::from_validated(data)),
-        MessageKind::Binary => Event::Binary(data),
+fn owned_event(what: Payload, data: Bytes) -> Event {
+    match what {
+        Payload::Message(MessageKind::Text) => Event::Text(Utf8Bytes::from_validated(data)),
+        Payload::Message(MessageKind::Binary) => Event::Binary(data),
+        Payload::Fragment(kind, fin) => Event::Fragment { kind, data, fin },
+        Payload::Ping => Event::Ping(data),
+        Payload::Pong => Event::Pong(data),
+    }
+}
+
+fn lent_event(what: Payload, data: &[u8]) -> EventRef<'_> {
+    match what {
+        // The decoder validated the whole message before handing it out.
+        Payload::Message(MessageKind::Text) => EventRef::Text(assume_validated(data)),
+        Payload::Message(MessageKind::Binary) => EventRef::Binary(data),
+        Payload::Fragment(kind, fin) => EventRef::Fragment { kind, data, fin },
+        Payload::Ping => EventRef::Ping(data),
+        Payload::Pong => EventRef::Pong(data),
     }
 }
