@@ -208,7 +208,7 @@ pub extern "C" fn wsm_conn_next_event(conn: *mut wsm_conn, event: *mut wsm_event
         let out = arg_out(event)?;
         c.current = c.conn.poll_event();
         if let Some(Event::Request(req)) = &c.current {
-            c.request = Some(req.clone());
+            c.request = Some(Request::clone(req));
         }
         let view = match &c.current {
             Some(e) => wsm_event::view(e, &mut c.scratch),

@@ -1,0 +1,227 @@
+//! The C programs of `c-examples/`, built against the library by `make`, talking to the
+//! Rust examples, to Python `websockets`, and to each other over 127.0.0.1; and the C test
+//! program that drives the API directly.
+
+mod c_support;
+
+use c_support::{
+    c_programs, describe, python_websockets_ready, run_with_timeout, rust_example, skip, Got,
+    Server, WsClient,
+};
+use std::process::Command;
+use std::time::Duration;
+
+const GREETING: &str = "Привет, сервер!";
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn c_server(name: &str) -> Server {
+    let mut cmd = Command::new(c_programs(false).join(name));
+    cmd.arg("0");
+    Server::start(cmd, name)
+}
+
+#[test]
+fn c_api_test_program_passes() {
+    let out = run_with_timeout(
+        &mut Command::new(c_programs(false).join("api_test")),
+        TIMEOUT,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("api_test: 11 passed, 0 failed"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn c_client_against_rust_echo_server() {
+    let server_bin = rust_example("echo_server");
+    // The Rust echo server takes an address and reports the bound one on stderr.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut server = Command::new(server_bin)
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Rust echo server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run_with_timeout(
+        Command::new(c_programs(false).join("client")).arg(format!("ws://127.0.0.1:{port}/chat")),
+        TIMEOUT,
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout.contains(&format!("received text: {GREETING}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("closed: clean=1 code=1000"), "{stdout}");
+}
+
+#[test]
+fn c_client_fails_without_a_server_or_the_handshake() {
+    // Nothing listens: exit status 1, not 0.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let client = c_programs(false).join("client");
+    let out = run_with_timeout(
+        Command::new(&client).arg(format!("ws://127.0.0.1:{port}/")),
+        TIMEOUT,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+
+    // A server that answers HTTP 404: the handshake fails, exit status 1.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    });
+    let out = run_with_timeout(
+        Command::new(&client).arg(format!("ws://127.0.0.1:{port}/")),
+        TIMEOUT,
+    );
+    answer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn rust_client_against_c_echo_server() {
+    let client_bin = rust_example("client");
+    let server = c_server("echo_server");
+    let out = run_with_timeout(Command::new(client_bin).arg(server.url("/")), TIMEOUT);
+    assert!(out.status.success(), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(GREETING), "{stdout}");
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "echo server: {status}\n{stderr}");
+    assert!(stderr.contains("served 1 connections"), "{stderr}");
+}
+
+#[test]
+fn c_client_against_c_echo_server() {
+    let server = c_server("echo_server");
+    let out = run_with_timeout(
+        Command::new(c_programs(false).join("client")).arg(server.url("/echo")),
+        TIMEOUT,
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn python_websockets_against_c_echo_server() {
+    if let Err(reason) = python_websockets_ready() {
+        return skip("python_websockets_against_c_echo_server", &reason);
+    }
+    let server = c_server("echo_server");
+    let script = c_support::manifest_dir().join("tests/python/echo_client.py");
+    for scenario in ["text", "binary", "large", "fragmented", "ping", "close"] {
+        let out = run_with_timeout(
+            Command::new("python3")
+                .arg(&script)
+                .arg(server.port.to_string())
+                .arg(scenario),
+            TIMEOUT,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
+            "scenario {scenario}: {}",
+            describe(&out)
+        );
+    }
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+}
+
+#[test]
+fn c_echo_server_echoes_each_kind_and_closes_on_shutdown() {
+    let server = c_server("echo_server");
+    let mut client = WsClient::connect(server.port, "/").unwrap();
+    client.send_text("text ✓").unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(Got::Text("text ✓".into()))
+    );
+    client.send_binary(&[0, 159, 255]).unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(Got::Binary(vec![0, 159, 255]))
+    );
+    // SIGTERM: the server closes its clients with 1001 ("going away") and exits 0.
+    let pid = server.child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(Got::Closed {
+            clean: true,
+            code: 1001
+        })
+    );
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn broadcast_server_passes_messages_to_all_other_clients() {
+    let server = c_server("broadcast_server");
+    let mut clients: Vec<WsClient> = (0..3)
+        .map(|_| WsClient::connect(server.port, "/room").unwrap())
+        .collect();
+    // Every client is open, so the server has all three.
+    for from in 0..3 {
+        let message = format!("message from client {from}");
+        clients[from].send_text(&message).unwrap();
+        for (to, client) in clients.iter_mut().enumerate() {
+            if to != from {
+                assert_eq!(
+                    client.next(TIMEOUT).unwrap(),
+                    Some(Got::Text(message.clone())),
+                    "client {to}"
+                );
+            }
+        }
+    }
+    clients[1].send_binary(b"\x00bin").unwrap();
+    for to in [0, 2] {
+        assert_eq!(
+            clients[to].next(TIMEOUT).unwrap(),
+            Some(Got::Binary(b"\x00bin".to_vec()))
+        );
+    }
+    // No client got its own messages back: nothing else is waiting.
+    for client in clients.iter_mut() {
+        assert_eq!(client.next(Duration::from_millis(300)).unwrap(), None);
+    }
+    for client in clients {
+        assert!(client.close().unwrap(), "close was not clean");
+    }
+    let (status, stderr) = server.stop();
+    assert!(
+        status.success() && stderr.contains("served 3 connections"),
+        "{stderr}"
+    );
+}

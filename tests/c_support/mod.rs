@@ -1,0 +1,409 @@
+//! Shared by the tests of the C ABI (`tests/c_*.rs`): building the library and the C
+//! programs, starting servers, a small blocking Rust WebSocket client, and skipping what the
+//! machine lacks (visibly, or failing under `CI=true`).
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use wsmachine::{ClientConfig, CloseCode, Connection, Event, State};
+
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `$CARGO_TARGET_DIR` if set, else `target/` of the repository.
+pub fn target_root() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => manifest_dir().join(dir),
+        None => manifest_dir().join("target"),
+    }
+}
+
+fn run_checked(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Builds the library (release, feature `ffi`) once per test process.
+fn build_library() -> PathBuf {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        run_checked(
+            Command::new(env!("CARGO"))
+                .args(["build", "--release", "--lib", "--features", "ffi"])
+                .current_dir(manifest_dir()),
+            "cargo build --release --features ffi",
+        );
+        let dir = target_root().join("release");
+        assert!(
+            dir.join("libwsmachine.a").exists(),
+            "no libwsmachine.a in {dir:?}"
+        );
+        dir
+    })
+    .clone()
+}
+
+/// The directory of the C programs built against the library: plain, or with
+/// `-fsanitize=address,undefined`. Built once per test process with the repository's
+/// Makefile (the same flags as a plain `make`).
+pub fn c_programs(sanitize: bool) -> PathBuf {
+    static BUILT: Mutex<[Option<PathBuf>; 2]> = Mutex::new([None, None]);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(dir) = &built[usize::from(sanitize)] {
+        return dir.clone();
+    }
+    let lib = build_library();
+    let build = target_root()
+        .join("c-examples")
+        .join(if sanitize { "build-san" } else { "build" });
+    let mut make = Command::new("make");
+    make.current_dir(manifest_dir().join("c-examples"))
+        .arg("CARGO_BUILD=:")
+        .arg(format!("LIBDIR={}", lib.display()))
+        .arg(format!("BUILD={}", build.display()));
+    if sanitize {
+        make.arg("SANITIZE=1");
+    }
+    run_checked(&mut make, "make in c-examples");
+    built[usize::from(sanitize)] = Some(build.clone());
+    build
+}
+
+/// Builds the Rust examples (debug: their dev-dependencies are already built for the tests).
+pub fn rust_example(name: &str) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let path = target_root().join("debug/examples").join(name);
+    assert!(
+        manifest_dir()
+            .join("examples")
+            .join(format!("{name}.rs"))
+            .exists(),
+        "examples/{name}.rs is missing"
+    );
+    run_checked(
+        Command::new(env!("CARGO"))
+            .args(["build", "--example", name])
+            .current_dir(manifest_dir()),
+        "cargo build --example",
+    );
+    path
+}
+
+fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips a test whose tool is missing: a visible line, or a failure under `CI=true`.
+pub fn skip(test: &str, reason: &str) {
+    if is_ci() {
+        panic!("CI=true and {reason}");
+    }
+    // Straight to stderr: the harness captures eprintln!.
+    let _ = writeln!(io::stderr(), "SKIP {test}: {reason}");
+}
+
+/// Whether `program --version` runs.
+pub fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+pub fn python_websockets_ready() -> Result<(), String> {
+    match Command::new("python3")
+        .args(["-c", "import websockets"])
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(_) => Err("the Python websockets module is missing (pip install websockets)".into()),
+        Err(e) => Err(format!("python3 cannot be run: {e}")),
+    }
+}
+
+/// A server process on 127.0.0.1, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    /// Starts `command` (a C server given port 0, which prints "listening on HOST:PORT" on
+    /// stdout) and waits for that line.
+    pub fn start(mut command: Command, name: &str) -> Server {
+        let stderr_path = target_root().join(format!(
+            "c-examples/{name}-{}-{:?}.stderr",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::create_dir_all(stderr_path.parent().unwrap());
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let mut stdout = child.stdout.take().unwrap();
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while !line.ends_with(b"\n") {
+            match stdout.read(&mut byte) {
+                Ok(1) => line.push(byte[0]),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "{name} did not start:\n{}",
+                        std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let port = line
+            .split_whitespace()
+            .nth(2)
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: unexpected first line {line:?}"));
+        Server {
+            child,
+            port,
+            stderr_path,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Asks the server to shut down (SIGTERM: it closes its clients with 1001 and exits)
+    /// and returns its exit status and stderr.
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break self.child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+        (status, stderr)
+    }
+
+    /// Peak resident memory (VmHWM) of the server process, in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Current resident memory (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.stderr_path);
+    }
+}
+
+/// Runs a program to completion within `timeout`, killing it after.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A blocking WebSocket client over 127.0.0.1 driven by the Rust engine, for checking the C
+/// servers from the test.
+pub struct WsClient {
+    stream: TcpStream,
+    pub conn: Connection,
+    started: Instant,
+}
+
+/// What a client saw arrive.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Got {
+    Text(String),
+    Binary(Vec<u8>),
+    Closed { clean: bool, code: u16 },
+}
+
+impl WsClient {
+    /// Connects and completes the opening handshake.
+    pub fn connect(port: u16, path: &str) -> io::Result<WsClient> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        let conn = Connection::client(ClientConfig::new(format!("127.0.0.1:{port}"), path))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let mut client = WsClient {
+            stream,
+            conn,
+            started: Instant::now(),
+        };
+        client.flush()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while client.conn.state() == State::Connecting {
+            if Instant::now() > deadline {
+                return Err(io::Error::other("handshake timed out"));
+            }
+            client.read_some(Duration::from_secs(1))?;
+            while let Some(event) = client.conn.poll_event() {
+                if let Event::Error(e) = event {
+                    return Err(io::Error::other(e.to_string()));
+                }
+            }
+            client.flush()?;
+        }
+        Ok(client)
+    }
+
+    fn now(&self) -> wsmachine::Instant {
+        wsmachine::Instant::from_duration(self.started.elapsed())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        let out = self.conn.take_output();
+        self.stream.write_all(&out)
+    }
+
+    /// Reads what arrives within `wait` (EOF is fed as EOF).
+    fn read_some(&mut self, wait: Duration) -> io::Result<()> {
+        let mut buf = [0u8; 16384];
+        self.stream.set_read_timeout(Some(wait))?;
+        match self.stream.read(&mut buf) {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => self.conn.receive(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => self.conn.receive_eof(),
+        }
+        let now = self.now();
+        self.conn.handle_timeout(now);
+        Ok(())
+    }
+
+    pub fn send_text(&mut self, text: &str) -> io::Result<()> {
+        self.conn
+            .send_text(text)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.flush()
+    }
+
+    pub fn send_binary(&mut self, data: &[u8]) -> io::Result<()> {
+        self.conn
+            .send_binary(data)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.flush()
+    }
+
+    /// The next message or the end, within `timeout` (None when nothing came).
+    pub fn next(&mut self, timeout: Duration) -> io::Result<Option<Got>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            while let Some(event) = self.conn.poll_event() {
+                let got = match event {
+                    Event::Text(t) => Got::Text(t.as_str().to_string()),
+                    Event::Binary(b) => Got::Binary(b.to_vec()),
+                    Event::Closed { clean, code, .. } => Got::Closed {
+                        clean,
+                        code: code.0,
+                    },
+                    _ => continue,
+                };
+                self.flush()?;
+                return Ok(Some(got));
+            }
+            self.flush()?;
+            if self.conn.state() == State::Closed {
+                return Ok(None);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            self.read_some(left.min(Duration::from_millis(200)))?;
+        }
+    }
+
+    /// Closes with 1000 and waits for the closing handshake; whether it was clean.
+    pub fn close(mut self) -> io::Result<bool> {
+        self.conn
+            .close(CloseCode::NORMAL, "done")
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.flush()?;
+        loop {
+            match self.next(Duration::from_secs(10))? {
+                Some(Got::Closed { clean, .. }) => return Ok(clean),
+                Some(_) => continue,
+                None => return Ok(false),
+            }
+        }
+    }
+}
