@@ -3,7 +3,9 @@
 //! * our echo server (the examples' code, in-process on an ephemeral port) driven by a
 //!   Python client (`tests/python/echo_client.py`), one scenario per test;
 //! * our client (a `Connection` over a `TcpStream`, driven by the examples' driver) against
-//!   a Python server (`tests/python/scripted_server.py`) whose behaviour the path selects.
+//!   a Python server (`tests/python/scripted_server.py`) whose behaviour the path selects;
+//! * the examples' Autobahn TestSuite client loop against a Python stand-in for the suite's
+//!   fuzzingserver (`tests/python/fake_fuzzingserver.py`).
 //!
 //! Nothing is installed here. Without `python3` or its `websockets` module the tests print
 //! a skip line and pass, except under `CI=true`, where they fail.
@@ -13,6 +15,7 @@ mod examples_common;
 
 use examples_common::driver::Driver;
 use examples_common::echo::{self, Outcome, Report};
+use examples_common::url::WsUrl;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -203,8 +206,12 @@ struct PythonServer {
 
 impl PythonServer {
     fn start() -> Self {
+        Self::start_script("scripted_server.py")
+    }
+
+    fn start_script(script: &str) -> Self {
         let mut child = Command::new("python3")
-            .arg(python_dir().join("scripted_server.py"))
+            .arg(python_dir().join(script))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -246,6 +253,13 @@ impl PythonServer {
                 }
             }
         }
+    }
+
+    /// The next line the server printed.
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("python server printed nothing")
     }
 
     fn connect(&self, path: &str) -> Driver {
@@ -410,6 +424,31 @@ fn python_server_initiated_close_code_seen_by_both() {
             let reason = expect_closed(ws, CloseCode(4001), true);
             assert_eq!(reason, "server bye");
             assert_eq!(server.closed("/server-close").0, 4001);
+        });
+    }
+}
+
+// ----- the Autobahn client loop -----
+
+#[test]
+fn autobahn_client_loop_against_a_fake_fuzzingserver() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start_script("fake_fuzzingserver.py");
+            let base = WsUrl::parse(&format!("ws://127.0.0.1:{}", server.port)).unwrap();
+            let agent = "wsmachine test/1";
+            assert_eq!(examples_common::autobahn::run_all(&base, agent).unwrap(), 4);
+            assert_eq!(server.line(), "count");
+            for case in 1..=4 {
+                let line = server.line();
+                let fields: Vec<&str> = line.split('\t').collect();
+                assert_eq!(
+                    fields[..4],
+                    ["case", &case.to_string(), agent, "ok"],
+                    "{line}"
+                );
+            }
+            assert_eq!(server.line(), format!("reports\t{agent}"));
         });
     }
 }
