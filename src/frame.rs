@@ -176,8 +176,10 @@ impl FrameHeader {
     }
 }
 
-/// Appends a whole frame (header, then the payload masked with `mask` if given) to `out`
-/// in one pass over the payload.
+/// Appends a whole frame (header, then the payload masked with `mask` if given) to `out`.
+/// A masked payload is masked in small blocks on the stack and appended block by block, so
+/// memory is written once, without first zeroing the output.
+#[inline]
 pub fn write_frame(
     out: &mut bytes::BytesMut,
     fin: bool,
@@ -186,6 +188,8 @@ pub fn write_frame(
     mask: Option<[u8; 4]>,
     payload: &[u8],
 ) {
+    const SMALL: usize = 128;
+    const BLOCK: usize = 4096;
     let header = FrameHeader {
         fin,
         rsv,
@@ -193,15 +197,27 @@ pub fn write_frame(
         mask,
         payload_len: payload.len() as u64,
     };
-    let hlen = header.encoded_len();
-    let start = out.len();
+    let mut head = [0u8; MAX_HEADER_LEN];
+    let hlen = header.encode(&mut head);
     out.reserve(hlen + payload.len());
-    out.resize(start + hlen + payload.len(), 0);
-    let dst = &mut out[start..];
-    header.encode(dst);
+    out.extend_from_slice(&head[..hlen]);
     match mask {
-        Some(key) => copy_masked(&mut dst[hlen..], payload, key),
-        None => dst[hlen..].copy_from_slice(payload),
+        None => out.extend_from_slice(payload),
+        Some(key) if payload.len() <= SMALL => {
+            let mut block = [0u8; SMALL];
+            let dst = &mut block[..payload.len()];
+            copy_masked(dst, payload, key);
+            out.extend_from_slice(dst);
+        }
+        Some(key) => {
+            let mut block = [0u8; BLOCK];
+            // BLOCK is a multiple of 4, so every block starts at key phase 0.
+            for chunk in payload.chunks(BLOCK) {
+                let dst = &mut block[..chunk.len()];
+                copy_masked(dst, chunk, key);
+                out.extend_from_slice(dst);
+            }
+        }
     }
 }
 

@@ -51,9 +51,9 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
 
 #[inline]
 fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let mut k = key;
-    k.rotate_left(offset & 3);
-    k
+    // Byte i of the rotated key is byte (i + offset) % 4 of the original.
+    let k = u32::from_le_bytes(key).rotate_right(8 * (offset as u32 & 3));
+    k.to_le_bytes()
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ pub struct Connection {
     options: Options,
     handshake: Option<Box<Handshake>>,
     input: BytesMut,
+    /// How much of `input` is decoded and no longer needed.
+    rpos: usize,
     output: BytesMut,
     events: VecDeque<Event>,
     rx: Receiver,
@@ -172,6 +174,7 @@ impl Connection {
             options,
             handshake: None,
             input: BytesMut::new(),
+            rpos: 0,
             output: BytesMut::new(),
             events: VecDeque::new(),
             rx: Receiver::default(),
@@ -385,6 +388,15 @@ impl Connection {
         if !data.is_empty() {
             self.rx_activity = true;
             self.timers.pong.stop();
+        }
+        if self.rpos > 0 {
+            // Drop what was decoded; a fully drained buffer is reused from its start.
+            if self.rpos == self.input.len() {
+                self.input.clear();
+            } else {
+                self.input.advance(self.rpos);
+            }
+            self.rpos = 0;
         }
         self.input.extend_from_slice(data);
         self.process();
@@ -630,6 +642,7 @@ impl Connection {
     /// client waits for the server to do so, up to the close timeout.
     fn closing_handshake_done(&mut self) {
         self.input.clear();
+        self.rpos = 0;
         match self.role {
             Role::Server => self.finish(true),
             Role::Client => {
@@ -650,6 +663,7 @@ impl Connection {
         self.timers.stop_all();
         self.handshake = None;
         self.input = BytesMut::new();
+        self.rpos = 0;
         self.rx = Receiver::default();
         let (code, reason) = self
             .peer_close

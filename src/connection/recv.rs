@@ -44,10 +44,7 @@ impl Connection {
             return Some(e);
         }
         match self.decode()? {
-            Decoded::Input(what, len) => {
-                let data = self.input.split_to(len).freeze();
-                Some(owned_event(what, data))
-            }
+            Decoded::Input(what, len) => Some(owned_event(what, self.split_input(len))),
             Decoded::Reassembled(kind) => {
                 let data = self.rx.buffer.split().freeze();
                 Some(owned_event(Payload::Message(kind), data))
@@ -65,7 +62,8 @@ impl Connection {
         match self.decode() {
             Some(Decoded::Input(what, len)) => {
                 self.lent_input = len;
-                Some(lent_event(what, &self.input[..len]))
+                let start = self.rpos;
+                Some(lent_event(what, &self.input[start..start + len]))
             }
             Some(Decoded::Reassembled(kind)) => {
                 self.lent_buffer = true;
@@ -80,19 +78,31 @@ impl Connection {
     }
 
     /// Drops what the previous borrowed event lent.
+    #[inline]
     fn settle_lent(&mut self) {
-        if self.lent_input > 0 {
-            self.input.advance(self.lent_input);
-            self.lent_input = 0;
-        }
+        self.rpos += self.lent_input;
+        self.lent_input = 0;
         if self.lent_buffer {
             self.rx.buffer.clear();
             self.lent_buffer = false;
         }
-        self.lent = None;
+        if self.lent.is_some() {
+            self.lent = None;
+        }
     }
 
+    /// Splits `len` payload bytes off the front of the input, without copying.
+    fn split_input(&mut self, len: usize) -> Bytes {
+        self.input.advance(self.rpos);
+        self.rpos = 0;
+        self.input.split_to(len).freeze()
+    }
+
+    #[inline]
     fn pop_queued(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            return None;
+        }
         let e = self.events.pop_front();
         if self.events.is_empty() && self.events.capacity() > 0 {
             // Control events are rare: an idle connection holds no queue.
@@ -109,7 +119,7 @@ impl Connection {
         while let Some(d) = self.decode() {
             match d {
                 Decoded::Input(what, len) => {
-                    all.push_back(owned_event(what, self.input.split_to(len).freeze()))
+                    all.push_back(owned_event(what, self.split_input(len)))
                 }
                 Decoded::Reassembled(kind) => all.push_back(owned_event(
                     Payload::Message(kind),
@@ -125,10 +135,13 @@ impl Connection {
     /// Decodes input up to the next event. The arrived part of an incomplete frame is
     /// unmasked and validated at once, so bad text is refused as early as the bytes allow.
     fn decode(&mut self) -> Option<Decoded> {
+        if let Some(d) = self.decode_small_message() {
+            return Some(d);
+        }
         while matches!(self.state, State::Open | State::Closing) && !self.close_received {
             let header = match self.rx.frame {
                 Some(h) => h,
-                None => match FrameHeader::parse(&self.input) {
+                None => match FrameHeader::parse(&self.input[self.rpos..]) {
                     Ok(None) => {
                         self.release_idle_input();
                         return None;
@@ -137,7 +150,7 @@ impl Connection {
                         if let Err(e) = self.check_header(&h) {
                             return Some(self.fail_decoding(e));
                         }
-                        self.input.advance(n);
+                        self.rpos += n;
                         self.rx.frame = Some(h);
                         self.rx.processed = 0;
                         h
@@ -147,10 +160,10 @@ impl Connection {
             };
             // check_header bounded the length by max_frame_size, a usize.
             let len = header.payload_len as usize;
-            let arrived = self.input.len().min(len);
+            let arrived = (self.input.len() - self.rpos).min(len);
             if arrived > self.rx.processed {
                 let is_text = self.is_text_payload(&header);
-                let fresh = &mut self.input[self.rx.processed..arrived];
+                let fresh = &mut self.input[self.rpos + self.rx.processed..self.rpos + arrived];
                 if let Some(key) = header.mask {
                     apply_mask(fresh, key, self.rx.processed);
                 }
@@ -175,6 +188,48 @@ impl Connection {
         None
     }
 
+    /// The common case, decoded without the general machinery: a whole, unfragmented,
+    /// masked text or binary frame of under 126 bytes, completely in the buffer, received by
+    /// a server outside any fragmented message. Anything else (including every error) takes
+    /// the general path, which applies the same rules.
+    #[inline]
+    fn decode_small_message(&mut self) -> Option<Decoded> {
+        if self.rx.frame.is_some()
+            || self.rx.message.is_some()
+            || self.role != Role::Server
+            || self.state != State::Open
+            || self.options.stream_fragments
+        {
+            return None;
+        }
+        let buf = &mut self.input[self.rpos..];
+        let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+        let kind = match b0 {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::from(b1 & 0x7F);
+        if b1 & 0x80 == 0
+            || len >= 126
+            || buf.len() < 6 + len
+            || len > self.options.max_frame_size
+            || len > self.options.max_message_size
+        {
+            return None;
+        }
+        let key = [buf[2], buf[3], buf[4], buf[5]];
+        let payload = &mut buf[6..6 + len];
+        apply_mask(payload, key, 0);
+        if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
+            // Undo, and let the general path find (and report) the error.
+            apply_mask(payload, key, 0);
+            return None;
+        }
+        self.rpos += 6;
+        Some(Decoded::Input(Payload::Message(kind), len))
+    }
+
     fn fail_decoding(&mut self, e: ProtocolError) -> Decoded {
         self.fail(e);
         Decoded::Queued
@@ -182,8 +237,9 @@ impl Connection {
 
     /// An idle connection holds no input buffer.
     fn release_idle_input(&mut self) {
-        if self.input.is_empty() && self.input.capacity() > 0 && self.lent_input == 0 {
+        if self.rpos == self.input.len() && self.input.capacity() > 0 && self.lent_input == 0 {
             self.input = bytes::BytesMut::new();
+            self.rpos = 0;
         }
     }
 
@@ -233,7 +289,7 @@ impl Connection {
             OpCode::Ping => {
                 if self.options.auto_pong && !self.close_sent {
                     let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
-                    copy[..len].copy_from_slice(&self.input[..len]);
+                    copy[..len].copy_from_slice(&self.input[self.rpos..self.rpos + len]);
                     self.write_control(OpCode::Pong, &copy[..len]);
                 }
                 Ok(Some(Decoded::Input(Payload::Ping, len)))
@@ -243,8 +299,10 @@ impl Connection {
                 Ok(Some(Decoded::Input(Payload::Pong, len)))
             }
             OpCode::Close => {
-                let payload = self.input.split_to(len);
-                self.on_close(&payload)?;
+                let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
+                copy[..len].copy_from_slice(&self.input[self.rpos..self.rpos + len]);
+                self.rpos += len;
+                self.on_close(&copy[..len])?;
                 Ok(Some(Decoded::Queued))
             }
         }
@@ -276,8 +334,10 @@ impl Connection {
         }
         self.rx.message = Some(kind);
         self.rx.message_len += len as u64;
-        self.rx.buffer.extend_from_slice(&self.input[..len]);
-        self.input.advance(len);
+        self.rx
+            .buffer
+            .extend_from_slice(&self.input[self.rpos..self.rpos + len]);
+        self.rpos += len;
         if h.fin {
             self.rx.message = None;
             self.rx.message_len = 0;
