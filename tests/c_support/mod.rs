@@ -37,7 +37,7 @@ fn run_checked(cmd: &mut Command, what: &str) {
 }
 
 /// Builds the library (release, feature `ffi`) once per test process.
-fn build_library() -> PathBuf {
+pub fn build_library() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         run_checked(

@@ -1,0 +1,92 @@
+//! The C quick start of the README, command for command: install the library, header and
+//! pkg-config file with `make install`, then compile and link a C program against it with
+//! `pkg-config`, dynamically and statically, and run both.
+
+mod c_support;
+
+use c_support::{build_library, describe, have, manifest_dir, run_with_timeout, skip, target_root};
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs a shell command as a user would: without the `LD_LIBRARY_PATH` cargo sets for tests,
+/// which would point the loader at the build directory instead of the installed library.
+fn sh(script: &str) -> std::process::Output {
+    run_with_timeout(
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(manifest_dir())
+            .env_remove("LD_LIBRARY_PATH"),
+        Duration::from_secs(120),
+    )
+}
+
+#[test]
+fn quick_start_builds_and_links_with_pkg_config() {
+    if !have("pkg-config") {
+        return skip(
+            "quick_start_builds_and_links_with_pkg_config",
+            "pkg-config is missing",
+        );
+    }
+    let lib = build_library();
+    let prefix = target_root().join("c-examples/prefix");
+    let out_dir = target_root().join("c-examples/quickstart");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let install = sh(&format!(
+        "make -C c-examples install CARGO_BUILD=: LIBDIR={} PREFIX={}",
+        lib.display(),
+        prefix.display()
+    ));
+    assert!(install.status.success(), "{}", describe(&install));
+    for file in [
+        "lib/libwsmachine.a",
+        "lib/libwsmachine.so",
+        "include/wsmachine.h",
+    ] {
+        assert!(prefix.join(file).exists(), "{file} not installed");
+    }
+    let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/wsmachine.pc")).unwrap();
+    assert!(pc.contains(&format!("prefix={}", prefix.display())), "{pc}");
+    assert!(
+        pc.contains(&format!("Version: {}", env!("CARGO_PKG_VERSION"))),
+        "{pc}"
+    );
+
+    // The README's commands: shared library with an rpath, and fully static.
+    let env = format!("PKG_CONFIG_PATH={}/lib/pkgconfig", prefix.display());
+    let dynamic = out_dir.join("quickstart-shared");
+    let static_ = out_dir.join("quickstart-static");
+    let build = sh(&format!(
+        "export {env}; \
+         cc -std=c11 -Wall -Wextra -Werror c-examples/quickstart.c \
+            $(pkg-config --cflags --libs wsmachine) \
+            -Wl,-rpath,\"$(pkg-config --variable=libdir wsmachine)\" -o {dynamic} && \
+         cc -std=c11 -Wall -Wextra -Werror c-examples/quickstart.c \
+            $(pkg-config --cflags wsmachine) \
+            \"$(pkg-config --variable=libdir wsmachine)/libwsmachine.a\" \
+            $(pkg-config --static --libs-only-l wsmachine | sed 's/-lwsmachine//') -o {static_}",
+        dynamic = dynamic.display(),
+        static_ = static_.display()
+    ));
+    assert!(build.status.success(), "{}", describe(&build));
+    let ldd = sh(&format!("ldd {}", dynamic.display()));
+    assert!(
+        String::from_utf8_lossy(&ldd.stdout).contains(&prefix.join("lib").display().to_string()),
+        "the shared build does not use the installed library: {}",
+        describe(&ldd)
+    );
+    for program in [&dynamic, &static_] {
+        let out = run_with_timeout(
+            Command::new(program).env_remove("LD_LIBRARY_PATH"),
+            Duration::from_secs(30),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", describe(&out));
+        assert!(stdout.contains(&format!("wsmachine {}", env!("CARGO_PKG_VERSION"))));
+        assert!(
+            stdout.contains("client received: Привет, сервер!"),
+            "{stdout}"
+        );
+    }
+}
