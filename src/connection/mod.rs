@@ -111,6 +111,8 @@ struct Receiver {
     message_len: u64,
     /// Its bytes so far (not used when fragments are streamed).
     buffer: BytesMut,
+    /// The length of the last reassembled message: the next one likely needs as much.
+    size_hint: usize,
     utf8: Utf8Validator,
     /// RSV bits that negotiated extensions claim (none without extensions).
     allowed_rsv: u8,
@@ -305,12 +307,17 @@ impl Connection {
     /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
-        self.output.advance(n);
+        if n == self.output.len() {
+            // Drained: an idle connection holds no output buffer.
+            self.output = BytesMut::new();
+        } else {
+            self.output.advance(n);
+        }
     }
 
     /// Takes all pending output at once, without copying.
     pub fn take_output(&mut self) -> Bytes {
-        self.output.split().freeze()
+        core::mem::take(&mut self.output).freeze()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next; `None` when no

@@ -237,9 +237,12 @@ impl Connection {
 
     /// An idle connection holds no input buffer.
     fn release_idle_input(&mut self) {
-        if self.rpos == self.input.len() && self.input.capacity() > 0 && self.lent_input == 0 {
+        if self.rpos == self.input.len() && self.lent_input == 0 {
             self.input = bytes::BytesMut::new();
             self.rpos = 0;
+        }
+        if self.rx.message.is_none() && self.rx.buffer.is_empty() && !self.lent_buffer {
+            self.rx.buffer = bytes::BytesMut::new();
         }
     }
 
@@ -332,6 +335,11 @@ impl Connection {
             self.rx.utf8.reset();
             return Ok(Some(Decoded::Input(Payload::Message(kind), len)));
         }
+        if self.rx.message.is_none() {
+            // Grow once, to the size of the last reassembled message, not by doublings.
+            let hint = self.rx.size_hint.min(self.options.max_message_size);
+            self.rx.buffer.reserve(hint.max(len));
+        }
         self.rx.message = Some(kind);
         self.rx.message_len += len as u64;
         self.rx
@@ -339,6 +347,7 @@ impl Connection {
             .extend_from_slice(&self.input[self.rpos..self.rpos + len]);
         self.rpos += len;
         if h.fin {
+            self.rx.size_hint = self.rx.buffer.len();
             self.rx.message = None;
             self.rx.message_len = 0;
             self.rx.utf8.reset();

@@ -1,0 +1,82 @@
+//! An idle connection holds no heap: after the handshake and after traffic, once events are
+//! polled and output is taken, every buffer is released. (One test in this binary, so the
+//! global allocation counter sees nothing else.)
+
+mod common;
+
+use common::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use wsmachine::frame::OpCode;
+use wsmachine::{Connection, ServerConfig};
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts the bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn drain(c: &mut Connection) {
+    while c.poll_event_ref().is_some() {}
+    drop(c.take_output());
+}
+
+#[test]
+fn idle_server_holds_no_heap() {
+    let mut frames = Vec::new();
+    frames.extend(cframe(true, OpCode::Text, "Привет".as_bytes()));
+    frames.extend(cframe(false, OpCode::Binary, &[1; 3000]));
+    frames.extend(cframe(true, OpCode::Ping, b"p"));
+    frames.extend(cframe(true, OpCode::Continuation, &[2; 3000]));
+    let baseline = LIVE.load(Ordering::SeqCst);
+
+    let mut server = Connection::server(ServerConfig::new());
+    server.receive(REQUEST);
+    drain(&mut server);
+    assert_eq!(
+        LIVE.load(Ordering::SeqCst) - baseline,
+        0,
+        "after the handshake"
+    );
+
+    let mut seen = Vec::new();
+    for piece in [&frames[..5000], &frames[5000..]] {
+        server.receive(piece);
+        while let Some(e) = server.poll_event_ref() {
+            seen.push(e.to_owned());
+        }
+    }
+    assert!(matches!(
+        seen[..],
+        [
+            wsmachine::Event::Text(_),
+            wsmachine::Event::Ping(_),
+            wsmachine::Event::Binary(ref b)
+        ] if b.len() == 6000
+    ));
+    drop(seen);
+    drop(server.take_output());
+    server.send_binary(&[0; 100]).unwrap();
+    drop(server.take_output());
+    assert_eq!(LIVE.load(Ordering::SeqCst) - baseline, 0, "after traffic");
+    eprintln!(
+        "size_of::<Connection>() = {}",
+        std::mem::size_of::<Connection>()
+    );
+}
