@@ -1,0 +1,213 @@
+//! `cargo bench --bench compare`: wsmachine against tungstenite and fastwebsockets on the same
+//! pre-built inputs, in one process, with `memcpy` of the same bytes as the yardstick
+//! (issue 6). Prints markdown tables and writes them to `$WSM_BENCH_TABLE` (default
+//! `<target dir>/bench-table.md`).
+//!
+//! Options (after `--`), each also an environment variable:
+//!
+//! | option | env | default | |
+//! |---|---|---|---|
+//! | `--runs N` | `WSM_BENCH_RUNS` | 3 | runs per row; medians are reported |
+//! | `--rounds N` | `WSM_BENCH_ROUNDS` | 5 | interleaved samples per library per run; the best counts |
+//! | `--time-ms N` | `WSM_BENCH_TIME_MS` | 20 | minimum time of one sample |
+//! | `--scale N` | `WSM_BENCH_SCALE` | 1 | divide message counts (quick or profiling runs) |
+//! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-ref, tungstenite, fastwebsockets, memcpy |
+//! | `--chunk N` | `WSM_BENCH_CHUNK` | 65536 | bytes per simulated socket read |
+//! | `--out PATH` | `WSM_BENCH_TABLE` | see above | where the tables are written |
+//! | other words | `WSM_BENCH_FILTER` | all rows | run rows whose name contains any of them |
+//!
+//! For example `cargo bench --bench compare -- --runs 5 "16 B" idle`.
+
+#[path = "compare/counting_alloc.rs"]
+mod counting_alloc;
+#[path = "compare/fws.rs"]
+mod fws;
+#[path = "compare/inputs.rs"]
+mod inputs;
+#[path = "compare/job.rs"]
+mod job;
+#[path = "compare/measure.rs"]
+mod measure;
+#[path = "compare/report.rs"]
+mod report;
+#[path = "compare/run.rs"]
+mod run;
+#[path = "compare/streams.rs"]
+mod streams;
+#[path = "compare/tung.rs"]
+mod tung;
+#[path = "compare/workloads.rs"]
+mod workloads;
+#[path = "compare/wsm.rs"]
+mod wsm;
+
+use run::{Lib, Settings};
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static ALLOC: counting_alloc::CountingAlloc = counting_alloc::CountingAlloc;
+
+struct Args {
+    settings: Settings,
+    scale: usize,
+    filters: Vec<String>,
+    out: std::path::PathBuf,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: cannot parse {v:?}")),
+        Err(_) => default,
+    }
+}
+
+fn parse_libs(list: &str) -> Vec<Lib> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            *Lib::ALL
+                .iter()
+                .find(|l| l.name() == name)
+                .unwrap_or_else(|| panic!("unknown library {name:?}"))
+        })
+        .collect()
+}
+
+fn parse_args() -> Args {
+    let default_out = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| "target".into())
+        .join("bench-table.md");
+    let mut runs = env_or("WSM_BENCH_RUNS", 3usize);
+    let mut rounds = env_or("WSM_BENCH_ROUNDS", 5usize);
+    let mut time_ms = env_or("WSM_BENCH_TIME_MS", 20u64);
+    let mut scale = env_or("WSM_BENCH_SCALE", 1usize);
+    let mut chunk = env_or("WSM_BENCH_CHUNK", 64usize << 10);
+    let mut libs = parse_libs(&std::env::var("WSM_BENCH_LIBS").unwrap_or_default());
+    let mut out = std::env::var("WSM_BENCH_TABLE").map_or(default_out, Into::into);
+    let mut filters: Vec<String> = std::env::var("WSM_BENCH_FILTER")
+        .map(|f| vec![f])
+        .unwrap_or_default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |what: &str| args.next().unwrap_or_else(|| panic!("{arg} needs {what}"));
+        match arg.as_str() {
+            // cargo passes `--bench` to every bench binary.
+            "--bench" => {}
+            "--runs" => runs = value("a count").parse().expect("--runs N"),
+            "--rounds" => rounds = value("a count").parse().expect("--rounds N"),
+            "--time-ms" => time_ms = value("milliseconds").parse().expect("--time-ms N"),
+            "--scale" => scale = value("a divisor").parse().expect("--scale N"),
+            "--chunk" => chunk = value("bytes").parse().expect("--chunk N"),
+            "--libs" => libs = parse_libs(&value("a list")),
+            "--out" => out = value("a path").into(),
+            flag if flag.starts_with("--") => panic!("unknown option {flag}"),
+            word => filters.push(word.to_string()),
+        }
+    }
+    if libs.is_empty() {
+        libs = Lib::ALL.to_vec();
+    }
+    assert!(runs >= 1 && rounds >= 1 && chunk >= 1 && scale >= 1);
+    Args {
+        settings: Settings {
+            runs,
+            rounds,
+            min_sample: Duration::from_millis(time_ms),
+            chunk,
+            libs,
+        },
+        scale,
+        filters,
+        out,
+    }
+}
+
+fn selected(filters: &[String], name: &str) -> bool {
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+}
+
+fn main() {
+    let args = parse_args();
+    let s = &args.settings;
+    let rt = fws::runtime();
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let all = workloads::all(args.scale);
+    for w in all.iter().filter(|w| selected(&args.filters, w.name)) {
+        eprint!("{} ... ", w.name);
+        let t = Instant::now();
+        let result = run::run(w, s, &rt);
+        eprintln!("{:.1} s", t.elapsed().as_secs_f64());
+        rows.push((w, result));
+    }
+    let idle = selected(&args.filters, "idle connection").then(|| run::idle(&rt));
+
+    let mut md = String::new();
+    md.push_str(&format!(
+        "Medians of {} runs; a run keeps each library's best of {} interleaved samples (each \
+         ≥ {} ms after a warm-up pass). Ratios are computed within each run: median (min–max). \
+         Input fed in {} KiB reads; tungstenite 0.30 and fastwebsockets 0.10 with their default \
+         configuration; memcpy copies the whole input (or output) once into a preallocated \
+         buffer.\n\n",
+        s.runs,
+        s.rounds,
+        s.min_sample.as_millis(),
+        s.chunk >> 10,
+    ));
+    if !rows.is_empty() {
+        md.push_str(&report::throughput_table(&rows));
+        md.push_str(
+            "\nAllocator calls (alloc + realloc) per message, connection setup included:\n\n",
+        );
+        md.push_str(&report::alloc_table(&rows));
+        md.push_str("\nInputs: ");
+        let sizes: Vec<String> = rows
+            .iter()
+            .map(|(w, r)| {
+                format!(
+                    "{} × {} ({:.1} MB)",
+                    w.name,
+                    w.count(),
+                    r.stream_bytes as f64 / 1e6
+                )
+            })
+            .collect();
+        md.push_str(&sizes.join("; "));
+        md.push_str(".\n");
+    }
+    if let Some(idle) = &idle {
+        md.push('\n');
+        md.push_str(&report::idle_table(idle));
+    }
+    for (lib, api) in [
+        (Lib::Wsmachine, "poll_event"),
+        (Lib::WsmachineRef, "poll_event_ref"),
+    ] {
+        let missed: Vec<&str> = rows
+            .iter()
+            .filter(|(w, r)| report::met(w, r, lib) == Some(false))
+            .map(|(w, _)| w.name)
+            .collect();
+        let list = if missed.is_empty() {
+            "none".to_string()
+        } else {
+            missed.join(", ")
+        };
+        md.push_str(&format!(
+            "\nRows missing their target with `{api}`: {list}.\n"
+        ));
+    }
+    println!("{md}");
+    if let Some(dir) = args.out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(&args.out, &md) {
+        Ok(()) => eprintln!("table written to {}", args.out.display()),
+        Err(e) => eprintln!("could not write {}: {e}", args.out.display()),
+    }
+    eprintln!("total {:.1} s", started.elapsed().as_secs_f64());
+}

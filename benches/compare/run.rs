@@ -1,0 +1,304 @@
+//! Running one row: build its input once, check every library's result against it, count
+//! allocations in one pass, then time all libraries run after run, interleaved.
+
+use crate::counting_alloc::Counting;
+use crate::inputs::{self, Kind};
+use crate::job::{DecodeJob, EncodeJob, Tally};
+use crate::measure::seconds_per_pass;
+use crate::streams::Sink;
+use crate::workloads::{Op, Workload};
+use crate::{fws, tung, wsm};
+use std::hint::black_box;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+/// The contestants; `Memcpy` is the yardstick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lib {
+    /// `poll_event`: owned messages, the same contract as the peers'.
+    Wsmachine,
+    Tungstenite,
+    Fastwebsockets,
+    Memcpy,
+    /// `poll_event_ref`: messages lent until the next call (decode rows only).
+    WsmachineRef,
+}
+
+/// How many [`Lib`]s there are.
+pub const LIBS: usize = 5;
+
+impl Lib {
+    pub const ALL: [Lib; LIBS] = [
+        Lib::Wsmachine,
+        Lib::WsmachineRef,
+        Lib::Tungstenite,
+        Lib::Fastwebsockets,
+        Lib::Memcpy,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lib::Wsmachine => "wsmachine",
+            Lib::WsmachineRef => "wsmachine-ref",
+            Lib::Tungstenite => "tungstenite",
+            Lib::Fastwebsockets => "fastwebsockets",
+            Lib::Memcpy => "memcpy",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How a run is set up (from the command line and environment).
+pub struct Settings {
+    pub runs: usize,
+    /// Interleaved samples per library in one run (the best one counts).
+    pub rounds: usize,
+    pub min_sample: Duration,
+    pub chunk: usize,
+    pub libs: Vec<Lib>,
+}
+
+/// What a row measured.
+pub struct RowResult {
+    /// Seconds per pass, per library (indexed by [`Lib::index`]), one entry per run; empty
+    /// for a library not run.
+    pub secs: [Vec<f64>; LIBS],
+    /// Allocator calls per message, per library (`None` for memcpy or a library not run).
+    pub allocs_per_msg: [Option<f64>; LIBS],
+    /// Bytes of the input stream (decode) or of the expected output (encode).
+    pub stream_bytes: usize,
+}
+
+/// Measures `w` with every library in `s.libs`.
+pub fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
+    match w.op {
+        Op::Decode {
+            kind,
+            len,
+            count,
+            fragment,
+        } => {
+            let plaintext = inputs::plaintext(kind, len);
+            let stream = inputs::client_stream(kind, &plaintext, count, fragment);
+            let job = DecodeJob {
+                kind,
+                stream: &stream,
+                plaintext: &plaintext,
+                count,
+                chunk: s.chunk,
+                fragmented: fragment.is_some_and(|f| f < len),
+            };
+            run_decode(&job, s, rt)
+        }
+        Op::Encode { len, count } => {
+            let payload = inputs::binary(len, 0xe4c0_de00 + len as u64);
+            let job = EncodeJob {
+                payload: &payload,
+                payload_bytes: bytes::Bytes::copy_from_slice(&payload),
+                count,
+            };
+            run_encode(&job, s, rt)
+        }
+    }
+}
+
+fn decode(lib: Lib, job: &DecodeJob<'_>, full: bool, rt: &Runtime, copy_to: &mut [u8]) -> Tally {
+    match lib {
+        Lib::Wsmachine => wsm::decode(job, full),
+        Lib::WsmachineRef => wsm::decode_ref(job, full),
+        Lib::Tungstenite => tung::decode(job, full),
+        Lib::Fastwebsockets => fws::decode(rt, job, full),
+        Lib::Memcpy => {
+            copy_to.copy_from_slice(job.stream);
+            black_box(&copy_to);
+            Tally::expected(job)
+        }
+    }
+}
+
+fn run_decode(job: &DecodeJob<'_>, s: &Settings, rt: &Runtime) -> RowResult {
+    let expected = Tally::expected(job);
+    let mut copy_to = vec![0u8; job.stream.len()];
+    let mut result = RowResult {
+        secs: Default::default(),
+        allocs_per_msg: [None; LIBS],
+        stream_bytes: job.stream.len(),
+    };
+    for &lib in &s.libs {
+        // Every byte of every message compared once, so that no row times a no-op.
+        assert_eq!(
+            decode(lib, job, true, rt, &mut copy_to),
+            expected,
+            "{} delivered something else",
+            lib.name()
+        );
+        if lib != Lib::Memcpy {
+            let counting = Counting::start();
+            let tally = decode(lib, job, false, rt, &mut copy_to);
+            let counted = counting.stop();
+            assert_eq!(tally, expected);
+            result.allocs_per_msg[lib.index()] = Some(counted.allocs as f64 / job.count as f64);
+        }
+    }
+    result.secs = timed_runs(s, |lib| {
+        let tally = decode(lib, job, false, rt, &mut copy_to);
+        assert_eq!(tally, expected);
+    });
+    result
+}
+
+fn encode(
+    lib: Lib,
+    job: &EncodeJob<'_>,
+    sink: Sink,
+    rt: &Runtime,
+    copy: (&[u8], &mut [u8]),
+) -> Sink {
+    match lib {
+        // Sending has one API; the borrowed variant only differs on the receiving side.
+        Lib::Wsmachine | Lib::WsmachineRef => wsm::encode(job, sink),
+        Lib::Tungstenite => tung::encode(job, sink),
+        Lib::Fastwebsockets => fws::encode(rt, job, sink),
+        Lib::Memcpy => {
+            let (from, to) = copy;
+            to.copy_from_slice(from);
+            black_box(&to);
+            let mut sink = sink;
+            sink.written = to.len() as u64;
+            sink
+        }
+    }
+}
+
+/// Checks that `bytes` holds exactly `count` masked, final binary frames of `payload`.
+fn check_encoded(lib: Lib, bytes: &[u8], payload: &[u8], count: usize) {
+    let frames = inputs::parse_frames(bytes);
+    assert_eq!(frames.len(), count, "{}: frame count", lib.name());
+    for f in &frames {
+        assert!(
+            f.fin && f.opcode == 0x2 && f.masked,
+            "{}: header",
+            lib.name()
+        );
+        assert!(f.payload == payload, "{}: payload", lib.name());
+    }
+}
+
+fn run_encode(job: &EncodeJob<'_>, s: &Settings, rt: &Runtime) -> RowResult {
+    let per_msg = inputs::header_len(job.payload.len(), true) + job.payload.len();
+    let expected = (per_msg * job.count) as u64;
+    let copy_from = vec![0x5au8; per_msg * job.count];
+    let mut copy_to = vec![0u8; copy_from.len()];
+    let mut result = RowResult {
+        secs: Default::default(),
+        allocs_per_msg: [None; LIBS],
+        stream_bytes: copy_from.len(),
+    };
+    let small = EncodeJob {
+        payload: job.payload,
+        payload_bytes: job.payload_bytes.clone(),
+        count: job.count.min(64),
+    };
+    let libs: Vec<Lib> = s
+        .libs
+        .iter()
+        .copied()
+        .filter(|&l| l != Lib::WsmachineRef)
+        .collect();
+    let s = &Settings { libs, ..*s };
+    for &lib in &s.libs {
+        if lib == Lib::Memcpy {
+            continue;
+        }
+        let sink = encode(lib, &small, Sink::keeping(), rt, (&[], &mut []));
+        check_encoded(
+            lib,
+            sink.kept.as_deref().unwrap_or(&[]),
+            job.payload,
+            small.count,
+        );
+        let counting = Counting::start();
+        let sink = encode(lib, job, Sink::default(), rt, (&[], &mut []));
+        let counted = counting.stop();
+        assert_eq!(sink.written, expected, "{}: bytes written", lib.name());
+        result.allocs_per_msg[lib.index()] = Some(counted.allocs as f64 / job.count as f64);
+    }
+    result.secs = timed_runs(s, |lib| {
+        let sink = encode(lib, job, Sink::default(), rt, (&copy_from, &mut copy_to));
+        assert_eq!(sink.written, expected);
+    });
+    result
+}
+
+/// Seconds per pass for each library, one value per run. A run is `s.rounds` rounds in which
+/// every library takes one sample, and keeps each library's best sample: the machine is shared,
+/// so a slow sample says more about the neighbours than about the library, and interleaving
+/// puts all libraries under the same conditions.
+fn timed_runs(s: &Settings, mut pass: impl FnMut(Lib)) -> [Vec<f64>; LIBS] {
+    let mut secs: [Vec<f64>; LIBS] = Default::default();
+    for run in 0..s.runs {
+        let mut best = [f64::INFINITY; LIBS];
+        for round in 0..s.rounds {
+            for &lib in rotated(&s.libs, run + round) {
+                let t = seconds_per_pass(s.min_sample, || pass(lib));
+                best[lib.index()] = best[lib.index()].min(t);
+            }
+        }
+        for &lib in &s.libs {
+            secs[lib.index()].push(best[lib.index()]);
+        }
+    }
+    secs
+}
+
+/// The libraries in a different order each round, so that slow drift of the machine does not
+/// always favour the same one.
+fn rotated(libs: &[Lib], run: usize) -> impl Iterator<Item = &Lib> {
+    let k = run % libs.len().max(1);
+    libs[k..].iter().chain(&libs[..k])
+}
+
+/// Heap held by an idle connection, per library.
+pub struct Idle {
+    /// Right after the connection is set up (handshake done elsewhere).
+    pub fresh: [i64; 3],
+    /// After one 1 KiB message went through and was handed out.
+    pub after_message: [i64; 3],
+    /// `size_of` of the library's connection state, without the transport.
+    pub size_of: [usize; 3],
+}
+
+pub fn idle(rt: &Runtime) -> Idle {
+    let plaintext = inputs::plaintext(Kind::Binary, 1024);
+    let message = inputs::client_stream(Kind::Binary, &plaintext, 1, None);
+    let m = message.as_slice();
+    Idle {
+        fresh: [
+            held(|| wsm::open(wsmachine::Role::Server)),
+            held(|| tung::idle(&[])),
+            held(|| fws::idle(rt, &[])),
+        ],
+        after_message: [
+            held(|| wsm::idle_after(m)),
+            held(|| tung::idle(m)),
+            held(|| fws::idle(rt, m)),
+        ],
+        size_of: [
+            std::mem::size_of::<wsmachine::Connection>(),
+            std::mem::size_of::<tungstenite::WebSocket<()>>(),
+            std::mem::size_of::<fastwebsockets::WebSocket<()>>(),
+        ],
+    }
+}
+
+/// Heap bytes still held by what `make` returns (the value itself stays on the stack).
+fn held<T>(make: impl FnOnce() -> T) -> i64 {
+    let counting = Counting::start();
+    let conn = make();
+    let counted = counting.stop();
+    drop(conn);
+    counted.live_bytes
+}

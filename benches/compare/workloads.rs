@@ -1,0 +1,156 @@
+//! The rows of the comparison (issue 6): what each one feeds the libraries and the ratio
+//! wsmachine must reach against each peer.
+
+use crate::inputs::Kind;
+
+/// What a row measures.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    /// A server decodes `count` masked messages of `len` bytes, each in frames of at most
+    /// `fragment` bytes (one frame when `None`).
+    Decode {
+        kind: Kind,
+        len: usize,
+        count: usize,
+        fragment: Option<usize>,
+    },
+    /// A client encodes `count` masked binary messages of `len` bytes.
+    Encode { len: usize, count: usize },
+}
+
+/// How a row's throughput reads best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Messages per second (small messages, where per-message cost dominates).
+    Messages,
+    /// Payload bytes per second.
+    Bytes,
+}
+
+/// The minimum speed-up over each peer; 0 when the row sets none.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub vs_tungstenite: f64,
+    pub vs_fastwebsockets: f64,
+    /// The target as the issue words it.
+    pub text: &'static str,
+}
+
+pub struct Workload {
+    pub name: &'static str,
+    pub op: Op,
+    pub unit: Unit,
+    pub target: Target,
+}
+
+impl Workload {
+    /// Messages per pass.
+    pub fn count(&self) -> usize {
+        match self.op {
+            Op::Decode { count, .. } | Op::Encode { count, .. } => count,
+        }
+    }
+
+    /// Payload bytes per message.
+    pub fn len(&self) -> usize {
+        match self.op {
+            Op::Decode { len, .. } | Op::Encode { len, .. } => len,
+        }
+    }
+}
+
+const KIB: usize = 1 << 10;
+const MIB: usize = 1 << 20;
+
+/// Every row, with message counts chosen so that each pass moves about 32 MiB (beyond the
+/// caches, as a busy server's input is), divided by `scale` for quick or profiling runs.
+pub fn all(scale: usize) -> Vec<Workload> {
+    let n = |count: usize| (count / scale.max(1)).max(4);
+    let decode = |kind, len, count, fragment| Op::Decode {
+        kind,
+        len,
+        count: n(count),
+        fragment,
+    };
+    let t = |vs_tungstenite, vs_fastwebsockets, text| Target {
+        vs_tungstenite,
+        vs_fastwebsockets,
+        text,
+    };
+    use Kind::{Binary, Text};
+    use Unit::{Bytes, Messages};
+    vec![
+        Workload {
+            name: "decode binary 16 B",
+            op: decode(Binary, 16, MIB, None),
+            unit: Messages,
+            target: t(3.5, 0.0, "≥ 3.5× tungstenite"),
+        },
+        Workload {
+            name: "decode binary 125 B",
+            op: decode(Binary, 125, 256 * KIB, None),
+            unit: Messages,
+            target: t(1.5, 1.5, "≥ 1.5× both"),
+        },
+        Workload {
+            name: "decode binary 1 KiB",
+            op: decode(Binary, KIB, 32 * KIB, None),
+            unit: Messages,
+            target: t(1.5, 1.5, "≥ 1.5× both"),
+        },
+        Workload {
+            name: "decode binary 16 KiB",
+            op: decode(Binary, 16 * KIB, 2 * KIB, None),
+            unit: Bytes,
+            target: t(1.5, 1.5, "≥ 1.5× both"),
+        },
+        Workload {
+            name: "decode binary 1 MiB",
+            op: decode(Binary, MIB, 32, None),
+            unit: Bytes,
+            target: t(0.0, 1.1, "≥ 1.1× fastwebsockets"),
+        },
+        Workload {
+            name: "decode text 1 KiB",
+            op: decode(Text, KIB, 32 * KIB, None),
+            unit: Messages,
+            target: t(5.0, 2.0, "≥ 2× fws, ≥ 5× tung"),
+        },
+        Workload {
+            name: "decode text 1 MiB",
+            op: decode(Text, MIB, 32, None),
+            unit: Bytes,
+            target: t(5.0, 2.0, "≥ 2× fws, ≥ 5× tung"),
+        },
+        Workload {
+            name: "decode text 1 MiB in 1 KiB fragments",
+            op: decode(Text, MIB, 32, Some(KIB)),
+            unit: Bytes,
+            target: t(4.0, 4.0, "≥ 4× both"),
+        },
+        Workload {
+            name: "decode binary 1 MiB in 1 KiB fragments",
+            op: decode(Binary, MIB, 32, Some(KIB)),
+            unit: Bytes,
+            target: t(2.0, 2.0, "≥ 2× both"),
+        },
+        Workload {
+            name: "encode binary 16 B",
+            op: Op::Encode {
+                len: 16,
+                count: n(MIB),
+            },
+            unit: Messages,
+            target: t(4.0, 0.0, "≥ 4× tungstenite"),
+        },
+        Workload {
+            name: "encode binary 64 KiB",
+            op: Op::Encode {
+                len: 64 * KIB,
+                count: n(512),
+            },
+            unit: Bytes,
+            target: t(1.2, 1.2, "≥ 1.2× both"),
+        },
+    ]
+}
