@@ -6,7 +6,7 @@ mod c_support;
 
 use c_support::{
     c_programs, describe, python_websockets_ready, run_with_timeout, rust_example, skip, Got,
-    Server, WsClient,
+    RustEchoServer, Server, WsClient,
 };
 use std::process::Command;
 use std::time::Duration;
@@ -36,31 +36,13 @@ fn c_api_test_program_passes() {
 
 #[test]
 fn c_client_against_rust_echo_server() {
-    let server_bin = rust_example("echo_server");
-    // The Rust echo server takes an address and reports the bound one on stderr.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let mut server = Command::new(server_bin)
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the Rust echo server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = RustEchoServer::start();
     let out = run_with_timeout(
-        Command::new(c_programs(false).join("client")).arg(format!("ws://127.0.0.1:{port}/chat")),
+        Command::new(c_programs(false).join("client"))
+            .arg(format!("ws://127.0.0.1:{}/chat", server.port)),
         TIMEOUT,
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", describe(&out));
     assert!(

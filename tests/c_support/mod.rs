@@ -407,3 +407,42 @@ impl WsClient {
         }
     }
 }
+
+/// The Rust echo server example on a free port of 127.0.0.1; killed when dropped.
+pub struct RustEchoServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RustEchoServer {
+    pub fn start() -> RustEchoServer {
+        let program = rust_example("echo_server");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let child = Command::new(program)
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = RustEchoServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the Rust echo server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+impl Drop for RustEchoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
