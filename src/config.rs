@@ -16,11 +16,12 @@ use core::time::Duration;
 pub struct Options {
     pub(crate) max_frame_size: usize,
     pub(crate) max_message_size: usize,
-    pub(crate) max_handshake_size: usize,
-    pub(crate) max_headers: usize,
-    pub(crate) keepalive: Option<(Duration, Duration)>,
-    pub(crate) close_timeout: Duration,
-    pub(crate) handshake_timeout: Option<Duration>,
+    pub(crate) max_handshake_size: u32,
+    pub(crate) max_headers: u16,
+    /// Interval and timeout in milliseconds (kept small: every connection holds a copy).
+    pub(crate) keepalive: Option<(u32, u32)>,
+    pub(crate) close_timeout_ms: u32,
+    pub(crate) handshake_timeout_ms: Option<u32>,
     pub(crate) auto_pong: bool,
     pub(crate) stream_fragments: bool,
 }
@@ -33,8 +34,8 @@ impl Default for Options {
             max_handshake_size: 16 << 10,
             max_headers: 64,
             keepalive: None,
-            close_timeout: Duration::from_secs(5),
-            handshake_timeout: Some(Duration::from_secs(10)),
+            close_timeout_ms: 5_000,
+            handshake_timeout_ms: Some(10_000),
             auto_pong: true,
             stream_fragments: false,
         }
@@ -63,13 +64,13 @@ impl Options {
     /// Largest HTTP head of the opening handshake. Default 16 KiB, which fits browsers'
     /// requests with cookies while bounding what a slow client can make a server hold.
     pub fn max_handshake_size(mut self, bytes: usize) -> Self {
-        self.max_handshake_size = bytes;
+        self.max_handshake_size = u32::try_from(bytes).unwrap_or(u32::MAX);
         self
     }
 
     /// Most header fields in the opening handshake. Default 64.
     pub fn max_headers(mut self, count: usize) -> Self {
-        self.max_headers = count;
+        self.max_headers = u16::try_from(count).unwrap_or(u16::MAX);
         self
     }
 
@@ -77,21 +78,21 @@ impl Options {
     /// `interval`, so the ping goes out between one and two intervals after the last input),
     /// and fails the connection when nothing arrives within `timeout` after it. Default off.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.keepalive = Some((interval, timeout));
+        self.keepalive = Some((millis(interval), millis(timeout)));
         self
     }
 
     /// How long to wait for the peer's close frame after sending ours (and, for a client,
     /// for the server to end the transport). Default 5 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
+        self.close_timeout_ms = millis(timeout);
         self
     }
 
     /// How long the opening handshake may take; `None` waits forever. Default 10 s, which
     /// stops slow-header attacks from holding a server's connections.
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.handshake_timeout = timeout;
+        self.handshake_timeout_ms = timeout.map(millis);
         self
     }
 
@@ -106,6 +107,32 @@ impl Options {
     pub fn stream_fragments(mut self, on: bool) -> Self {
         self.stream_fragments = on;
         self
+    }
+}
+
+/// Milliseconds, saturating at about 49 days.
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
+impl Options {
+    pub(crate) fn close_timeout_duration(&self) -> Duration {
+        Duration::from_millis(self.close_timeout_ms.into())
+    }
+
+    pub(crate) fn handshake_timeout_duration(&self) -> Option<Duration> {
+        self.handshake_timeout_ms
+            .map(|ms| Duration::from_millis(ms.into()))
+    }
+
+    /// The keepalive interval and timeout.
+    pub(crate) fn keepalive_durations(&self) -> Option<(Duration, Duration)> {
+        self.keepalive.map(|(i, t)| {
+            (
+                Duration::from_millis(i.into()),
+                Duration::from_millis(t.into()),
+            )
+        })
     }
 }
 

@@ -632,7 +632,7 @@ fn invalid_utf8_fails_fast_inside_a_frame_and_across_fragments() {
     let mut s = open_server(ServerConfig::new());
     s.receive(&cframe(false, OpCode::Text, &[b'x', 0xe2, 0x82]));
     assert!(events(&mut s).is_empty());
-    s.receive(&cframe(true, OpCode::Continuation, &[b'y']));
+    s.receive(&cframe(true, OpCode::Continuation, b"y"));
     assert_eq!(
         events(&mut s)[0],
         Event::Error(Failure::Protocol(ProtocolError::InvalidUtf8))

@@ -80,6 +80,12 @@ pub struct Upgraded {
     pub random: Option<Box<dyn RandomSource>>,
 }
 
+/// What the opening handshake agreed on.
+struct Negotiated {
+    subprotocol: Option<String>,
+    extensions: String,
+}
+
 /// The handshake in progress.
 enum Pending {
     Client(ClientHandshake),
@@ -143,10 +149,10 @@ pub struct Connection {
     /// The last time the caller told us.
     now: Instant,
     masks: Option<MaskKeys>,
-    subprotocol: Option<String>,
-    extensions: String,
-    /// A queued event lent by `poll_event_ref`, dropped at the next call.
-    lent: Option<Event>,
+    /// What the handshake negotiated, boxed only when there is something.
+    negotiated: Option<Box<Negotiated>>,
+    /// The front of `events` is lent by `poll_event_ref`; popped at the next call.
+    lent_queued: bool,
     /// Input bytes lent by `poll_event_ref`, dropped at the next call.
     lent_input: usize,
     /// The reassembly buffer was lent by `poll_event_ref`; cleared at the next call.
@@ -158,7 +164,7 @@ impl core::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("subprotocol", &self.subprotocol)
+            .field("subprotocol", &self.subprotocol())
             .field("buffered_amount", &self.output.len())
             .finish_non_exhaustive()
     }
@@ -167,7 +173,7 @@ impl core::fmt::Debug for Connection {
 impl Connection {
     fn new(role: Role, options: Options) -> Self {
         let mut timers = Timers::default();
-        if let Some(d) = options.handshake_timeout {
+        if let Some(d) = options.handshake_timeout_duration() {
             timers.handshake.start(d);
         }
         Self {
@@ -188,9 +194,8 @@ impl Connection {
             timers,
             now: Instant::ZERO,
             masks: None,
-            subprotocol: None,
-            extensions: String::new(),
-            lent: None,
+            negotiated: None,
+            lent_queued: false,
             lent_input: 0,
             lent_buffer: false,
         }
@@ -263,12 +268,14 @@ impl Connection {
 
     /// The negotiated subprotocol, once open.
     pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
+        self.negotiated.as_ref()?.subprotocol.as_deref()
     }
 
     /// The negotiated `Sec-WebSocket-Extensions` value, once open; empty when none.
     pub fn extensions(&self) -> &str {
-        &self.extensions
+        self.negotiated
+            .as_ref()
+            .map_or("", |n| n.extensions.as_str())
     }
 
     /// Bytes queued for the transport and not yet consumed (the browser's `bufferedAmount`):
@@ -368,7 +375,7 @@ impl Connection {
             return;
         }
         if self.timers.keepalive.expired(now) && self.state == State::Open {
-            if let Some((interval, timeout)) = self.options.keepalive {
+            if let Some((interval, timeout)) = self.options.keepalive_durations() {
                 if self.rx_activity {
                     self.rx_activity = false;
                 } else {
@@ -445,21 +452,21 @@ impl Connection {
             return false;
         }
         let end = match handshake::find_head_end(&self.input, hs.scanned) {
-            Some(end) if end <= self.options.max_handshake_size => end,
+            Some(end) if end <= self.options.max_handshake_size as usize => end,
             Some(_) => {
                 self.fail_handshake(HandshakeError::HeadTooLarge);
                 return false;
             }
             None => {
                 hs.scanned = self.input.len();
-                if self.input.len() > self.options.max_handshake_size {
+                if self.input.len() > self.options.max_handshake_size as usize {
                     self.fail_handshake(HandshakeError::HeadTooLarge);
                 }
                 return false;
             }
         };
         let head = self.input.split_to(end);
-        let max_headers = self.options.max_headers;
+        let max_headers = usize::from(self.options.max_headers);
         match &mut hs.pending {
             Pending::Client(client) => match client.finish(&head, max_headers) {
                 Ok(n) => {
@@ -612,11 +619,15 @@ impl Connection {
         self.state = State::Open;
         self.timers.handshake.stop();
         self.rx_activity = false;
-        if let Some((interval, _)) = self.options.keepalive {
+        if let Some((interval, _)) = self.options.keepalive_durations() {
             self.timers.keepalive.start(interval);
         }
-        self.subprotocol.clone_from(&subprotocol);
-        self.extensions.clone_from(&extensions);
+        if subprotocol.is_some() || !extensions.is_empty() {
+            self.negotiated = Some(Box::new(Negotiated {
+                subprotocol: subprotocol.clone(),
+                extensions: extensions.clone(),
+            }));
+        }
         self.events.push_back(Event::Open {
             subprotocol,
             extensions,
@@ -656,7 +667,9 @@ impl Connection {
                 self.state = State::Closing;
                 self.timers.keepalive.stop();
                 self.timers.pong.stop();
-                self.timers.close.start(self.options.close_timeout);
+                self.timers
+                    .close
+                    .start(self.options.close_timeout_duration());
             }
         }
     }

@@ -56,8 +56,8 @@ impl Connection {
     /// The next event, lent until the next call on the connection.
     pub(super) fn next_lent(&mut self) -> Option<EventRef<'_>> {
         self.settle_lent();
-        if let Some(e) = self.pop_queued() {
-            return Some(EventRef::from_owned(self.lent.insert(e)));
+        if !self.events.is_empty() {
+            return self.lend_queued();
         }
         match self.decode() {
             Some(Decoded::Input(what, len)) => {
@@ -69,12 +69,16 @@ impl Connection {
                 self.lent_buffer = true;
                 Some(lent_event(Payload::Message(kind), &self.rx.buffer))
             }
-            Some(Decoded::Queued) => {
-                let e = self.pop_queued()?;
-                Some(EventRef::from_owned(self.lent.insert(e)))
-            }
+            Some(Decoded::Queued) => self.lend_queued(),
             None => None,
         }
+    }
+
+    /// Lends the front of the event queue; it is popped at the next call.
+    fn lend_queued(&mut self) -> Option<EventRef<'_>> {
+        let front = self.events.front()?;
+        self.lent_queued = true;
+        Some(EventRef::from_owned(front))
     }
 
     /// Drops what the previous borrowed event lent.
@@ -86,8 +90,9 @@ impl Connection {
             self.rx.buffer.clear();
             self.lent_buffer = false;
         }
-        if self.lent.is_some() {
-            self.lent = None;
+        if self.lent_queued {
+            self.lent_queued = false;
+            self.pop_queued();
         }
     }
 

@@ -93,7 +93,9 @@ impl Connection {
         self.close_sent = true;
         self.state = State::Closing;
         self.timers.keepalive.stop();
-        self.timers.close.start(self.options.close_timeout);
+        self.timers
+            .close
+            .start(self.options.close_timeout_duration());
         Ok(())
     }
 

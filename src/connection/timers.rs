@@ -9,15 +9,15 @@ use core::time::Duration;
 pub(crate) enum Timer {
     #[default]
     Off,
-    /// Starts at the next time the caller tells us, running for the duration.
-    Starting(Duration),
+    /// Starts at the next time the caller tells us, running this many milliseconds.
+    Starting(u64),
     /// Fires at this instant.
     At(Instant),
 }
 
 impl Timer {
     pub(crate) fn start(&mut self, d: Duration) {
-        *self = Self::Starting(d);
+        *self = Self::Starting(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     }
 
     pub(crate) fn stop(&mut self) {
@@ -30,8 +30,8 @@ impl Timer {
 
     /// Turns `Starting` into a deadline counted from `now`.
     pub(crate) fn anchor(&mut self, now: Instant) {
-        if let Self::Starting(d) = *self {
-            *self = Self::At(now + d);
+        if let Self::Starting(ms) = *self {
+            *self = Self::At(Instant::from_millis(now.as_millis().saturating_add(ms)));
         }
     }
 

@@ -36,7 +36,7 @@ impl OnPanic for bool {
 
 impl OnPanic for *const c_char {
     fn on_panic() -> Self {
-        b"\0".as_ptr().cast()
+        c"".as_ptr()
     }
 }
 
