@@ -113,7 +113,8 @@ int main(int argc, char **argv) {
                 break;
             case WSM_EVENT_TEXT:
                 printf("received text: %.*s\n", (int)ev.len, (const char *)ev.data);
-                if (!echoed && ev.len == strlen(GREETING) && memcmp(ev.data, GREETING, ev.len) == 0) {
+                if (!echoed && ev.len == strlen(GREETING) &&
+                    memcmp(ev.data, GREETING, ev.len) == 0) {
                     echoed = 1;
                     wsm_conn_close(conn, 1000, "done");
                 }

@@ -30,12 +30,15 @@
 #define MAX_BUFFERED ((size_t)8 << 20)
 #define READ_CHUNK 65536
 #define SHUTDOWN_GRACE_MS 3000
+/* How long a closed connection may take to drain its last output before it is dropped. */
+#define LINGER_MS 2000
 
 struct client {
     int fd;
     wsm_conn *conn;
-    int closed; /* the engine reported WSM_EVENT_CLOSED: flush, then drop */
-    int dead;   /* to be removed at the end of this round */
+    int closed;         /* the engine reported WSM_EVENT_CLOSED: flush, then drop */
+    uint64_t linger_until; /* once closed: drop by then even if output is left */
+    int dead;           /* to be removed at the end of this round */
 };
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -73,7 +76,8 @@ static int add_client(int fd, const wsm_server_config *config, uint64_t now) {
     }
     /* Starts the handshake timer from now. */
     wsm_conn_handle_timeout(conn, now);
-    clients[client_count++] = (struct client){.fd = fd, .conn = conn, .closed = 0, .dead = 0};
+    clients[client_count++] =
+        (struct client){.fd = fd, .conn = conn, .closed = 0, .linger_until = 0, .dead = 0};
     served++;
     return 0;
 }
@@ -223,7 +227,8 @@ int main(int argc, char **argv) {
                 events |= POLLOUT;
             }
             pfds[1 + i] = (struct pollfd){.fd = c->fd, .events = events, .revents = 0};
-            int t = timeout_until(c->conn, now);
+            int t = c->linger_until ? (c->linger_until > now ? (int)(c->linger_until - now) : 0)
+                                    : timeout_until(c->conn, now);
             if (t >= 0 && (timeout < 0 || t < timeout)) {
                 timeout = t;
             }
@@ -246,6 +251,13 @@ int main(int argc, char **argv) {
             } else if (c->closed && wsm_conn_buffered_amount(c->conn) == 0) {
                 /* The server ends the TCP connection first (RFC 6455 §7.1.1). */
                 c->dead = 1;
+            } else if (c->closed) {
+                /* A peer that stops reading must not hold the connection forever. */
+                if (c->linger_until == 0) {
+                    c->linger_until = now + LINGER_MS;
+                } else if (now >= c->linger_until) {
+                    c->dead = 1;
+                }
             }
         }
         remove_dead();

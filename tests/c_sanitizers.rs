@@ -114,9 +114,12 @@ fn exercise_broadcast_server(server: Server) {
 
 #[test]
 fn api_test_under_address_and_undefined_sanitizers() {
-    let out = run_with_timeout(&mut sanitized(&c_programs(true).join("api_test")), TIMEOUT);
+    let dir = c_programs(true);
+    let out = run_with_timeout(&mut sanitized(&dir.join("api_test")), TIMEOUT);
     assert_clean_run("api_test (ASan/UBSan)", &out);
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
+    let out = run_with_timeout(&mut sanitized(&dir.join("quickstart")), TIMEOUT);
+    assert_clean_run("quickstart (ASan/UBSan)", &out);
 }
 
 #[test]
@@ -142,9 +145,12 @@ fn api_test_under_valgrind() {
     if !valgrind_ready("api_test_under_valgrind") {
         return;
     }
-    let out = run_with_timeout(&mut valgrind(&c_programs(false).join("api_test")), TIMEOUT);
+    let dir = c_programs(false);
+    let out = run_with_timeout(&mut valgrind(&dir.join("api_test")), TIMEOUT);
     assert_clean_run("api_test (valgrind)", &out);
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
+    let out = run_with_timeout(&mut valgrind(&dir.join("quickstart")), TIMEOUT);
+    assert_clean_run("quickstart (valgrind)", &out);
 }
 
 #[test]
