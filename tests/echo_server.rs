@@ -157,6 +157,80 @@ fn server_ends_tcp_after_a_protocol_error() {
     );
 }
 
+/// A one-connection echo server with keepalive `interval`/`timeout`; reports its outcome.
+fn start_keepalive_server(
+    interval: Duration,
+    timeout: Duration,
+) -> (u16, std::sync::mpsc::Receiver<echo::Outcome>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let options = echo::server_options().keepalive(interval, timeout);
+        let _ = tx.send(echo::serve_connection_with(stream, options).unwrap());
+    });
+    (port, rx)
+}
+
+#[test]
+fn keepalive_pings_an_idle_client_and_drops_it_without_pong() {
+    let (interval, timeout) = (Duration::from_millis(200), Duration::from_millis(300));
+    let (port, outcome) = start_keepalive_server(interval, timeout);
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let options = Options::new().auto_pong(false);
+    let config = ClientConfig::new(format!("127.0.0.1:{port}"), "/").options(options);
+    let mut ws = Driver::new(stream, Connection::client(config).unwrap()).unwrap();
+    assert!(matches!(next(&mut ws), Event::Open { .. }));
+    let opened = std::time::Instant::now();
+    assert!(matches!(next(&mut ws), Event::Ping(_)));
+    let pinged = opened.elapsed();
+    // No pong: the server gives up after the timeout (pinging again each interval meanwhile)
+    // with 1011 and ends the connection.
+    loop {
+        match next(&mut ws) {
+            Event::Ping(_) => {}
+            Event::Close { code, .. } => break assert_eq!(code, Some(CloseCode::INTERNAL_ERROR)),
+            other => panic!("expected the server's close, got {other:?}"),
+        }
+    }
+    let dropped = opened.elapsed();
+    assert!(pinged >= interval && pinged < interval * 10, "{pinged:?}");
+    assert!(dropped >= interval + timeout, "{dropped:?}");
+    assert!(dropped < (interval + timeout) * 10, "{dropped:?}");
+    let o = outcome.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(!o.clean);
+    assert!(o.failure.unwrap().contains("pong"));
+}
+
+#[test]
+fn keepalive_keeps_an_idle_client_that_answers() {
+    let (interval, timeout) = (Duration::from_millis(100), Duration::from_millis(150));
+    let (port, outcome) = start_keepalive_server(interval, timeout);
+    let mut ws = connect(port);
+    let idle = std::time::Instant::now();
+    // We send nothing; the engine answers each of the server's pings with a pong.
+    for _ in 0..4 {
+        assert!(matches!(next(&mut ws), Event::Ping(_)));
+    }
+    assert!(
+        idle.elapsed() >= (interval + timeout) * 2,
+        "{:?}",
+        idle.elapsed()
+    );
+    ws.conn().send_text("still here").unwrap();
+    loop {
+        match next(&mut ws) {
+            Event::Text(t) => break assert_eq!(&*t, "still here"),
+            Event::Ping(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    close(ws);
+    let o = outcome.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(o.clean && o.failure.is_none(), "{o:?}");
+}
+
 /// An open in-memory pair (handshake done, `Open` events drained).
 fn open_pair() -> (Connection, Connection) {
     let mut client = Connection::client(ClientConfig::new("localhost", "/")).unwrap();

@@ -75,7 +75,12 @@ pub fn echo_until_closed(driver: &mut Driver) -> io::Result<Outcome> {
 
 /// Serves one client: handshake, echo, close, then ends the transport.
 pub fn serve_connection(stream: TcpStream) -> io::Result<Outcome> {
-    let conn = Connection::server(ServerConfig::new().options(server_options()));
+    serve_connection_with(stream, server_options())
+}
+
+/// [`serve_connection`] with other options (tests use short keepalive timers).
+pub fn serve_connection_with(stream: TcpStream, options: Options) -> io::Result<Outcome> {
+    let conn = Connection::server(ServerConfig::new().options(options));
     let mut driver = Driver::new(stream, conn)?;
     let outcome = echo_until_closed(&mut driver);
     driver.finish(LINGER);
