@@ -14,7 +14,8 @@
 //! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-ref, tungstenite, fastwebsockets, memcpy |
 //! | `--chunk N` | `WSM_BENCH_CHUNK` | 65536 | bytes per simulated socket read |
 //! | `--out PATH` | `WSM_BENCH_TABLE` | see above | where the tables are written |
-//! | other words | `WSM_BENCH_FILTER` | all rows | run rows whose name contains any of them |
+//! | `--no-checks` | `WSM_BENCH_NO_CHECKS=1` | checks on | skip the byte-by-byte check and the allocation count (for profiling) |
+//! | other words | `WSM_BENCH_FILTER` | all rows | run rows whose name contains any of them (`=name`: equals) |
 //!
 //! For example `cargo bench --bench compare -- --runs 5 "16 B" idle`.
 
@@ -91,6 +92,7 @@ fn parse_args() -> Args {
     let mut filters: Vec<String> = std::env::var("WSM_BENCH_FILTER")
         .map(|f| vec![f])
         .unwrap_or_default();
+    let mut checks = std::env::var("WSM_BENCH_NO_CHECKS").map_or(true, |v| v != "1");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().unwrap_or_else(|| panic!("{arg} needs {what}"));
@@ -104,6 +106,7 @@ fn parse_args() -> Args {
             "--chunk" => chunk = value("bytes").parse().expect("--chunk N"),
             "--libs" => libs = parse_libs(&value("a list")),
             "--out" => out = value("a path").into(),
+            "--no-checks" => checks = false,
             flag if flag.starts_with("--") => panic!("unknown option {flag}"),
             word => filters.push(word.to_string()),
         }
@@ -119,6 +122,7 @@ fn parse_args() -> Args {
             min_sample: Duration::from_millis(time_ms),
             chunk,
             libs,
+            checks,
         },
         scale,
         filters,
@@ -126,8 +130,13 @@ fn parse_args() -> Args {
     }
 }
 
+/// Whether a row is selected: its name contains a filter, or equals one written `=name`.
 fn selected(filters: &[String], name: &str) -> bool {
-    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+    filters.is_empty()
+        || filters.iter().any(|f| match f.strip_prefix('=') {
+            Some(exact) => name == exact,
+            None => name.contains(f.as_str()),
+        })
 }
 
 fn main() {

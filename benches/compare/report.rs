@@ -168,5 +168,12 @@ pub fn idle_table(idle: &Idle) -> String {
         out,
         "| `size_of` of the connection (without transport) | {a} | {b} | {c} | ≤ 128 B | {ok} |"
     );
+    let [a, b, c] = idle.event_size.map(|v| format!("{v} B"));
+    let _ = writeln!(
+        out,
+        "| `size_of` of one read's result (`Option<Event>` / `Option<EventRef>`, \
+         `Result<Message>`, `Frame`) | {a} / {} B | {b} | {c} | – | – |",
+        idle.event_ref_size
+    );
     out
 }

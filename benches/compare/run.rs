@@ -59,6 +59,9 @@ pub struct Settings {
     pub min_sample: Duration,
     pub chunk: usize,
     pub libs: Vec<Lib>,
+    /// Check results byte by byte and count allocations before timing (off only when
+    /// profiling, so that the profile shows the timed passes alone).
+    pub checks: bool,
 }
 
 /// What a row measured.
@@ -127,7 +130,7 @@ fn run_decode(job: &DecodeJob<'_>, s: &Settings, rt: &Runtime) -> RowResult {
         allocs_per_msg: [None; LIBS],
         stream_bytes: job.stream.len(),
     };
-    for &lib in &s.libs {
+    for &lib in s.libs.iter().filter(|_| s.checks) {
         // Every byte of every message compared once, so that no row times a no-op.
         assert_eq!(
             decode(lib, job, true, rt, &mut copy_to),
@@ -209,7 +212,7 @@ fn run_encode(job: &EncodeJob<'_>, s: &Settings, rt: &Runtime) -> RowResult {
         .filter(|&l| l != Lib::WsmachineRef)
         .collect();
     let s = &Settings { libs, ..*s };
-    for &lib in &s.libs {
+    for &lib in s.libs.iter().filter(|_| s.checks) {
         if lib == Lib::Memcpy {
             continue;
         }
@@ -269,6 +272,10 @@ pub struct Idle {
     pub after_message: [i64; 3],
     /// `size_of` of the library's connection state, without the transport.
     pub size_of: [usize; 3],
+    /// `size_of` of what one read hands out: wsmachine's `Event` (and `EventRef`),
+    /// tungstenite's `Message`, fastwebsockets' `Frame`.
+    pub event_size: [usize; 3],
+    pub event_ref_size: usize,
 }
 
 pub fn idle(rt: &Runtime) -> Idle {
@@ -291,6 +298,12 @@ pub fn idle(rt: &Runtime) -> Idle {
             std::mem::size_of::<tungstenite::WebSocket<()>>(),
             std::mem::size_of::<fastwebsockets::WebSocket<()>>(),
         ],
+        event_size: [
+            std::mem::size_of::<Option<wsmachine::Event>>(),
+            std::mem::size_of::<tungstenite::Result<tungstenite::Message>>(),
+            std::mem::size_of::<fastwebsockets::Frame<'static>>(),
+        ],
+        event_ref_size: std::mem::size_of::<Option<wsmachine::EventRef<'static>>>(),
     }
 }
 
