@@ -1,0 +1,188 @@
+//! The client's opening handshake: validating the server's answer for a given request
+//! (RFC 6455 §4.1, §4.2.2), through `Connection::client`.
+//!
+//! Input: `[flags][stride][answer bytes...]`. `flags` chooses the offered subprotocols and
+//! a small header count; the key is RFC 6455's sample (`dGhlIHNhbXBsZSBub25jZQ==`, accept
+//! `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`) so that real answers in the seeds are valid; `stride`
+//! cuts the bytes for the split twin.
+//!
+//! Invariants:
+//! 1. **The request**: what the client writes parses with httparse as a GET with the
+//!    headers RFC 6455 §4.1 requires and the offered subprotocols.
+//! 2. **Split invariance**: a client fed the answer in `stride`-sized pieces reports the
+//!    same events and writes the same bytes as one fed it whole.
+//! 3. **Necessary**: if the client opens, the answer's head parses as status 101 with
+//!    `Upgrade` listing `websocket`, `Connection` listing `Upgrade`, exactly one
+//!    `Sec-WebSocket-Accept` equal to base64(SHA-1(key + GUID)) computed here, at most one
+//!    subprotocol, which was offered and is the one `Open` reports, and no extension
+//!    (none was offered).
+//! 4. **Sufficient**: an answer meeting all of that opens the connection.
+//! 5. **The refusal**: otherwise the events are `Error(Handshake(e))` then an unclean
+//!    `Closed`, and the client writes nothing after its request.
+//! 6. **Nothing lost**: after opening, the bytes after the head produce the same events as
+//!    they do on a client that starts open (`Connection::from_upgraded`).
+//!
+//! Known engine bug, tolerated so that campaigns go on (see `tests/fuzz_regressions.rs`,
+//! `head_ending_in_bare_lf_*`): the engine cuts the head at the first CRLF CRLF while
+//! httparse also ends a head at a bare LF line (`\n\n`, `\n\r\n`); the bytes between the two
+//! ends are dropped. With `KNOWN_EARLY_HEAD_END` false the judge insists that httparse
+//! ends the head exactly where the engine does.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+/// Tolerate the known early-head-end bug (see the header comment).
+const KNOWN_EARLY_HEAD_END: bool = true;
+use wsfuzz::http;
+use wsfuzz::rng::{Deterministic, RFC_NONCE};
+use wsmachine::{ClientConfig, Connection, Event, Failure, Options, Role, State, Upgraded};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 2 {
+        return;
+    }
+    let (flags, stride, bytes) = (data[0], usize::from(data[1]).max(1), &data[2..]);
+    let offered: Vec<&str> = http::PROTOCOLS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| flags & (1 << i) != 0)
+        .map(|(_, p)| *p)
+        .collect();
+    let max_headers = if flags & 0x20 != 0 { 6 } else { 64 };
+    let options = Options::new().max_headers(max_headers);
+    let config = || {
+        let mut c = ClientConfig::new("server.example.com", "/chat")
+            .options(options.clone())
+            .random(Deterministic::new(RFC_NONCE, 7));
+        for p in &offered {
+            c = c.subprotocol(*p);
+        }
+        c
+    };
+    let mut a = Connection::client(config()).unwrap();
+    let mut b = Connection::client(config()).unwrap();
+    let request = b.take_output();
+    assert_eq!(a.take_output(), request);
+    let req = http::parse_request(&request).expect("the request parses");
+    let key = req.value("sec-websocket-key").unwrap().to_string();
+    assert_eq!(key, http::key_for(&RFC_NONCE));
+    assert_eq!(req.value("sec-websocket-version"), Some("13"));
+    assert_eq!(req.value("upgrade"), Some("websocket"));
+    assert_eq!(req.value("connection"), Some("Upgrade"));
+    assert_eq!(req.value("host"), Some("server.example.com"));
+    let protocols = req.value("sec-websocket-protocol").unwrap_or("");
+    assert_eq!(protocols, offered.join(", "));
+
+    for piece in bytes.chunks(stride) {
+        a.receive(piece);
+    }
+    b.receive(bytes);
+    let events: Vec<Event> = std::iter::from_fn(|| b.poll_event()).collect();
+    let ea: Vec<Event> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(ea, events, "split invariance");
+    assert_eq!(a.pending_output(), b.pending_output());
+
+    let end = http::head_end(bytes);
+    let verdict = end.map(|e| judge(&bytes[..e], &key, &offered, max_headers));
+    match events.first() {
+        Some(Event::Open {
+            subprotocol,
+            extensions,
+        }) => {
+            let chosen = match &verdict {
+                Some(Ok(c)) => c.clone(),
+                other => panic!("opened on an invalid answer: {other:?}"),
+            };
+            assert_eq!(subprotocol, &chosen);
+            assert!(extensions.is_empty());
+            let mut fresh = Connection::from_upgraded(Upgraded {
+                role: Role::Client,
+                subprotocol: chosen,
+                extensions: String::new(),
+                options: options.clone(),
+                random: Some(Box::new(Deterministic::new(RFC_NONCE, 7))),
+            })
+            .unwrap();
+            assert!(matches!(fresh.poll_event(), Some(Event::Open { .. })));
+            fresh.receive(&bytes[end.unwrap()..]);
+            let after: Vec<Event> = std::iter::from_fn(|| fresh.poll_event()).collect();
+            assert_eq!(&events[1..], &after[..], "bytes after the head");
+        }
+        Some(Event::Error(Failure::Handshake(e))) => {
+            if let Some(Ok(_)) = &verdict {
+                panic!("refused a valid answer with {e:?}");
+            }
+            assert!(matches!(
+                events.get(1),
+                Some(Event::Closed { clean: false, .. })
+            ));
+            assert_eq!(events.len(), 2);
+            assert_eq!(b.state(), State::Closed);
+            assert!(b.pending_output().is_empty(), "a client answers nothing");
+        }
+        None => {
+            assert_eq!(b.state(), State::Connecting);
+            assert!(b.pending_output().is_empty());
+            assert!(end.is_none(), "a complete answer head got no verdict");
+        }
+        other => panic!("unexpected first event {other:?}"),
+    }
+});
+
+/// The RFC 6455 §4.1 checks of an answer, done here with httparse alone; the chosen
+/// subprotocol when valid.
+fn judge(
+    head: &[u8],
+    key: &str,
+    offered: &[&str],
+    max_headers: usize,
+) -> Result<Option<String>, &'static str> {
+    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(head) {
+        Ok(httparse::Status::Complete(n)) if n == head.len() || KNOWN_EARLY_HEAD_END => {}
+        _ => return Err("does not parse"),
+    }
+    if resp.code != Some(101) {
+        return Err("status");
+    }
+    let values = |name: &str| -> Vec<&[u8]> {
+        resp.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+            .collect()
+    };
+    let items = |name: &str| -> Vec<Vec<u8>> {
+        values(name)
+            .iter()
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(|t| t.trim_ascii().to_vec())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let lists = |name: &str, token: &str| {
+        items(name)
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
+    };
+    if !lists("upgrade", "websocket") || !lists("connection", "upgrade") {
+        return Err("no upgrade");
+    }
+    let accepts = values("sec-websocket-accept");
+    if accepts.len() != 1 || accepts[0].trim_ascii() != http::accept_for(key).as_bytes() {
+        return Err("accept");
+    }
+    if !items("sec-websocket-extensions").is_empty() {
+        return Err("an extension that was not offered");
+    }
+    let chosen = items("sec-websocket-protocol");
+    match chosen.as_slice() {
+        [] => Ok(None),
+        [one] => match offered.iter().find(|p| p.as_bytes() == one.as_slice()) {
+            Some(p) => Ok(Some(p.to_string())),
+            None => Err("subprotocol not offered"),
+        },
+        _ => Err("several subprotocols"),
+    }
+}
