@@ -41,13 +41,6 @@ struct client {
     int dead;           /* to be removed at the end of this round */
 };
 
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop_requested = 1;
-}
-
 static struct client *clients = NULL;
 static size_t client_count = 0, client_cap = 0;
 static struct pollfd *pfds = NULL;
@@ -61,7 +54,7 @@ static int add_client(int fd, const wsm_server_config *config, uint64_t now) {
             return -1;
         }
         clients = grown;
-        struct pollfd *grown_pfds = realloc(pfds, (cap + 1) * sizeof *grown_pfds);
+        struct pollfd *grown_pfds = realloc(pfds, (cap + 2) * sizeof *grown_pfds);
         if (grown_pfds == NULL) {
             return -1;
         }
@@ -162,11 +155,11 @@ int main(int argc, char **argv) {
     uint64_t ping_ms = argc > 3 ? strtoull(argv[3], NULL, 10) : 20000;
 
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    int stop_fd = watch_stop_signals();
+    if (stop_fd < 0) {
+        perror("watch_stop_signals");
+        return 1;
+    }
 
     wsm_options *options = NULL;
     wsm_server_config *config = NULL;
@@ -195,11 +188,11 @@ int main(int argc, char **argv) {
     printf("listening on %s:%u (wsmachine %s)\n", host, bound_port, wsm_version());
     fflush(stdout);
 
-    pfds = malloc(sizeof *pfds);
+    pfds = malloc(2 * sizeof *pfds);
     uint64_t stop_deadline = 0;
     for (;;) {
         uint64_t now = now_ms();
-        if (stop_requested && listener >= 0) {
+        if (stop_requested() && listener >= 0) {
             /* Shutting down: stop accepting, close every client with 1001. */
             close(listener);
             listener = -1;
@@ -213,8 +206,11 @@ int main(int argc, char **argv) {
             break;
         }
 
-        /* pfds[0] is the listener; pfds[1 + i] is client i. */
-        pfds[0] = (struct pollfd){.fd = listener, .events = POLLIN, .revents = 0};
+        /* pfds[0]: the stop signals; pfds[1]: the listener; pfds[2 + i]: client i. */
+        /* Once a stop was requested the pipe stays readable: stop watching it. */
+        int watched = stop_requested() ? -1 : stop_fd;
+        pfds[0] = (struct pollfd){.fd = watched, .events = POLLIN, .revents = 0};
+        pfds[1] = (struct pollfd){.fd = listener, .events = POLLIN, .revents = 0};
         int timeout = listener < 0 ? 100 : -1;
         for (size_t i = 0; i < client_count; i++) {
             struct client *c = &clients[i];
@@ -226,7 +222,7 @@ int main(int argc, char **argv) {
             if (buffered > 0) {
                 events |= POLLOUT;
             }
-            pfds[1 + i] = (struct pollfd){.fd = c->fd, .events = events, .revents = 0};
+            pfds[2 + i] = (struct pollfd){.fd = c->fd, .events = events, .revents = 0};
             int t = c->linger_until ? (c->linger_until > now ? (int)(c->linger_until - now) : 0)
                                     : timeout_until(c->conn, now);
             if (t >= 0 && (timeout < 0 || t < timeout)) {
@@ -234,14 +230,14 @@ int main(int argc, char **argv) {
             }
         }
         size_t polled = client_count;
-        if (poll(pfds, (nfds_t)(polled + 1), timeout) < 0 && errno != EINTR) {
+        if (poll(pfds, (nfds_t)(polled + 2), timeout) < 0 && errno != EINTR) {
             perror("poll");
             break;
         }
         now = now_ms();
         for (size_t i = 0; i < polled; i++) {
             struct client *c = &clients[i];
-            if (pfds[1 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (pfds[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
                 read_input(c);
             }
             wsm_conn_handle_timeout(c->conn, now);
@@ -261,7 +257,7 @@ int main(int argc, char **argv) {
             }
         }
         remove_dead();
-        if (listener >= 0 && (pfds[0].revents & POLLIN)) {
+        if (listener >= 0 && (pfds[1].revents & POLLIN)) {
             accept_clients(listener, config, now);
         }
     }

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -115,4 +116,38 @@ int timeout_until(const wsm_conn *conn, uint64_t now) {
     }
     uint64_t wait = deadline - now;
     return wait > 60000 ? 60000 : (int)wait;
+}
+
+/* The self-pipe: the handler writes a byte, the poll loop sees the read end readable. */
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_flag = 0;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    int saved = errno;
+    stop_flag = 1;
+    ssize_t ignored = write(stop_pipe[1], "x", 1);
+    (void)ignored;
+    errno = saved;
+}
+
+int watch_stop_signals(void) {
+    if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
+        set_nonblocking(stop_pipe[1]) != 0) {
+        return -1;
+    }
+    fcntl(stop_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(stop_pipe[1], F_SETFD, FD_CLOEXEC);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+        return -1;
+    }
+    return stop_pipe[0];
+}
+
+int stop_requested(void) {
+    return stop_flag != 0;
 }

@@ -29,6 +29,14 @@ int set_nonblocking(int fd);
  */
 int flush_output(wsm_conn *conn, int fd);
 
+/*
+ * Makes SIGINT and SIGTERM request a stop: returns a descriptor that becomes readable
+ * when one arrives (poll it with the sockets, so a signal between checks cannot be
+ * missed), or -1. stop_requested() tells whether one arrived.
+ */
+int watch_stop_signals(void);
+int stop_requested(void);
+
 /* The poll() timeout until conn's next timer, given the current time; -1 for none. */
 int timeout_until(const wsm_conn *conn, uint64_t now);
 
