@@ -41,11 +41,5 @@ fn main() -> ExitCode {
         ),
         Report::Closed(peer, Err(e)) => eprintln!("{peer} closed: transport failed: {e}"),
     };
-    match echo::serve(&listener, report) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("server stopped: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo::serve(&listener, report)
 }

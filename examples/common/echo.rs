@@ -97,7 +97,7 @@ pub enum Report {
 }
 
 /// Accepts clients forever, one thread each; `report` hears of each connection's start and end.
-pub fn serve<R>(listener: &TcpListener, report: R) -> io::Result<()>
+pub fn serve<R>(listener: &TcpListener, report: R) -> !
 where
     R: Fn(Report) + Clone + Send + 'static,
 {
@@ -112,11 +112,15 @@ where
             }
         };
         let report = report.clone();
-        thread::Builder::new()
+        let spawned = thread::Builder::new()
             .name(format!("ws {peer}"))
             .spawn(move || {
                 report(Report::Open(peer));
                 report(Report::Closed(peer, serve_connection(stream)));
-            })?;
+            });
+        // Out of threads: this client is dropped, the others go on.
+        if let Err(e) = spawned {
+            eprintln!("{peer}: no thread for the connection: {e}");
+        }
     }
 }
