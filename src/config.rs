@@ -145,6 +145,8 @@ pub struct ClientConfig {
     pub(crate) extra_headers: Vec<(String, String)>,
     pub(crate) options: Options,
     pub(crate) random: Option<Box<dyn RandomSource>>,
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl ClientConfig {
@@ -159,6 +161,8 @@ impl ClientConfig {
             extra_headers: Vec::new(),
             options: Options::default(),
             random: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -183,6 +187,13 @@ impl ClientConfig {
     /// Replaces the common options.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) with these parameters. Default: not offered.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, config: crate::deflate::DeflateConfig) -> Self {
+        self.deflate = Some(config);
         self
     }
 
@@ -213,6 +224,8 @@ pub struct ServerConfig {
     pub(crate) extra_headers: Vec<(String, String)>,
     pub(crate) options: Options,
     pub(crate) defer_accept: bool,
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl ServerConfig {
@@ -237,6 +250,14 @@ impl ServerConfig {
     /// Replaces the common options.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Accepts permessage-deflate (RFC 7692) when a client offers it, within these
+    /// parameters. Default: declined.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, config: crate::deflate::DeflateConfig) -> Self {
+        self.deflate = Some(config);
         self
     }
 

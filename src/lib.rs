@@ -75,6 +75,8 @@ extern crate std;
 pub mod close;
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod error;
 mod event;
 #[cfg(feature = "ffi")]
@@ -89,6 +91,8 @@ pub mod utf8;
 pub use close::CloseCode;
 pub use config::{ClientConfig, Options, ServerConfig};
 pub use connection::{Connection, Role, State, Upgraded};
+#[cfg(feature = "deflate")]
+pub use deflate::DeflateConfig;
 pub use error::{Error, Failure, HandshakeError, ProtocolError};
 pub use event::{Event, EventRef, MessageKind};
 pub use handshake::Request;

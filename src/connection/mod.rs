@@ -23,6 +23,8 @@
 //!
 //! When [`Event::Closed`] comes out, write what is left of the output and drop the transport.
 
+#[cfg(feature = "deflate")]
+mod compression;
 mod recv;
 mod send;
 mod timers;
@@ -88,13 +90,21 @@ struct Negotiated {
 
 /// The handshake in progress.
 enum Pending {
-    Client(ClientHandshake),
+    Client {
+        handshake: ClientHandshake,
+        /// What we offered of permessage-deflate, to check the answer against.
+        #[cfg(feature = "deflate")]
+        deflate: Option<crate::deflate::DeflateConfig>,
+    },
     Server {
         subprotocols: Vec<String>,
         extra_headers: Vec<(String, String)>,
         defer_accept: bool,
         /// A valid request waiting for `accept`/`reject`.
         awaiting: Option<Request>,
+        /// What we accept of permessage-deflate.
+        #[cfg(feature = "deflate")]
+        deflate: Option<crate::deflate::DeflateConfig>,
     },
 }
 
@@ -122,6 +132,8 @@ struct Receiver {
     utf8: Utf8Validator,
     /// RSV bits that negotiated extensions claim (none without extensions).
     allowed_rsv: u8,
+    /// The message in progress is compressed (permessage-deflate).
+    compressed: bool,
 }
 
 /// A WebSocket connection, client or server: a pure state machine (see the module docs for
@@ -149,6 +161,9 @@ pub struct Connection {
     /// The last time the caller told us.
     now: Instant,
     masks: Option<MaskKeys>,
+    /// permessage-deflate's codec, once negotiated.
+    #[cfg(feature = "deflate")]
+    codec: Option<Box<crate::deflate::Codec>>,
     /// What the handshake negotiated, boxed only when there is something.
     negotiated: Option<Box<Negotiated>>,
     /// The front of `events` is lent by `poll_event_ref`; popped at the next call.
@@ -194,6 +209,8 @@ impl Connection {
             timers,
             now: Instant::ZERO,
             masks: None,
+            #[cfg(feature = "deflate")]
+            codec: None,
             negotiated: None,
             lent_queued: false,
             lent_input: 0,
@@ -211,9 +228,17 @@ impl Connection {
         let mut nonce = [0u8; 16];
         source.fill(&mut nonce);
         let mut conn = Self::new(Role::Client, config.options.clone());
-        let hs = ClientHandshake::start(&config, nonce, None, &mut conn.output)?;
+        #[cfg(feature = "deflate")]
+        let offer = config.deflate.as_ref().map(|d| d.client_offer());
+        #[cfg(not(feature = "deflate"))]
+        let offer: Option<String> = None;
+        let hs = ClientHandshake::start(&config, nonce, offer.as_deref(), &mut conn.output)?;
         conn.handshake = Some(Box::new(Handshake {
-            pending: Pending::Client(hs),
+            pending: Pending::Client {
+                handshake: hs,
+                #[cfg(feature = "deflate")]
+                deflate: config.deflate.take(),
+            },
             scanned: 0,
         }));
         conn.masks = Some(MaskKeys::new(source));
@@ -229,6 +254,8 @@ impl Connection {
                 extra_headers: config.extra_headers,
                 defer_accept: config.defer_accept,
                 awaiting: None,
+                #[cfg(feature = "deflate")]
+                deflate: config.deflate,
             },
             scanned: 0,
         }));
@@ -246,11 +273,15 @@ impl Connection {
                 .ok_or(Error::NoRandomSource)?;
             conn.masks = Some(MaskKeys::new(source));
         }
-        if !upgraded.extensions.trim().is_empty() {
+        let extensions = upgraded.extensions.trim();
+        if !extensions.is_empty() {
+            #[cfg(feature = "deflate")]
+            conn.adopt_extensions(extensions)?;
             // No extension is implemented without the `deflate` feature.
+            #[cfg(not(feature = "deflate"))]
             return Err(Error::InvalidHeader);
         }
-        conn.open(upgraded.subprotocol, String::new());
+        conn.open(upgraded.subprotocol, String::from(extensions));
         Ok(conn)
     }
 
@@ -468,8 +499,20 @@ impl Connection {
         let head = self.input.split_to(end);
         let max_headers = usize::from(self.options.max_headers);
         match &mut hs.pending {
-            Pending::Client(client) => match client.finish(&head, max_headers) {
+            Pending::Client {
+                handshake: client,
+                #[cfg(feature = "deflate")]
+                deflate,
+            } => match client.finish(&head, max_headers) {
                 Ok(n) => {
+                    #[cfg(feature = "deflate")]
+                    {
+                        let deflate = deflate.take();
+                        if let Err(e) = self.adopt_answer(&n.extensions, deflate.as_ref()) {
+                            self.fail_handshake(e);
+                            return false;
+                        }
+                    }
                     let ext = n
                         .extensions
                         .iter()
@@ -604,14 +647,26 @@ impl Connection {
             }) => extra_headers.as_slice(),
             _ => &[],
         };
+        #[cfg(feature = "deflate")]
+        let (extensions, codec) = match self.handshake.as_deref() {
+            Some(Handshake {
+                pending: Pending::Server { deflate, .. },
+                ..
+            }) => compression::accept_offer(&req.extensions, deflate.as_ref()),
+            _ => (String::new(), None),
+        };
+        #[cfg(not(feature = "deflate"))]
+        let extensions = String::new();
         handshake::write_accept(
             &mut self.output,
             &req.key,
             subprotocol.as_deref(),
-            "",
+            &extensions,
             extra,
         );
-        self.open(subprotocol, String::new());
+        #[cfg(feature = "deflate")]
+        self.set_codec(codec);
+        self.open(subprotocol, extensions);
     }
 
     fn open(&mut self, subprotocol: Option<String>, extensions: String) {

@@ -11,7 +11,7 @@ use super::{Connection, Role, State};
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
 use crate::event::{Event, EventRef, MessageKind};
-use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
 use crate::mask::apply_mask;
 use crate::utf8::{assume_validated, Utf8Bytes};
 use alloc::string::String;
@@ -21,8 +21,8 @@ use bytes::{Buf, Bytes};
 pub(super) enum Decoded {
     /// A payload of `len` bytes at the front of the input.
     Input(Payload, usize),
-    /// A fragmented message, reassembled in `rx.buffer`.
-    Reassembled(MessageKind),
+    /// A payload in `rx.buffer`: a reassembled message, or an inflated one or fragment.
+    Buffered(Payload),
     /// Events were queued (a close frame, a failure).
     Queued,
 }
@@ -45,9 +45,9 @@ impl Connection {
         }
         match self.decode()? {
             Decoded::Input(what, len) => Some(owned_event(what, self.split_input(len))),
-            Decoded::Reassembled(kind) => {
+            Decoded::Buffered(what) => {
                 let data = self.rx.buffer.split().freeze();
-                Some(owned_event(Payload::Message(kind), data))
+                Some(owned_event(what, data))
             }
             Decoded::Queued => self.pop_queued(),
         }
@@ -65,9 +65,9 @@ impl Connection {
                 let start = self.rpos;
                 Some(lent_event(what, &self.input[start..start + len]))
             }
-            Some(Decoded::Reassembled(kind)) => {
+            Some(Decoded::Buffered(what)) => {
                 self.lent_buffer = true;
-                Some(lent_event(Payload::Message(kind), &self.rx.buffer))
+                Some(lent_event(what, &self.rx.buffer))
             }
             Some(Decoded::Queued) => self.lend_queued(),
             None => None,
@@ -126,10 +126,9 @@ impl Connection {
                 Decoded::Input(what, len) => {
                     all.push_back(owned_event(what, self.split_input(len)))
                 }
-                Decoded::Reassembled(kind) => all.push_back(owned_event(
-                    Payload::Message(kind),
-                    self.rx.buffer.split().freeze(),
-                )),
+                Decoded::Buffered(what) => {
+                    all.push_back(owned_event(what, self.rx.buffer.split().freeze()))
+                }
                 Decoded::Queued => all.append(&mut self.events),
             }
         }
@@ -256,6 +255,10 @@ impl Connection {
         if h.rsv & !self.rx.allowed_rsv != 0 {
             return Err(ProtocolError::ReservedBitsSet);
         }
+        // RSV1 (compression) marks a message's first frame only (RFC 7692 §6.1).
+        if h.rsv & RSV1 != 0 && !matches!(h.opcode, OpCode::Text | OpCode::Binary) {
+            return Err(ProtocolError::ReservedBitsSet);
+        }
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
             (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
@@ -282,10 +285,14 @@ impl Connection {
         Ok(())
     }
 
+    /// Whether the frame's raw payload is text to validate as it arrives (compressed text is
+    /// validated as it is inflated).
     fn is_text_payload(&self, h: &FrameHeader) -> bool {
         match h.opcode {
-            OpCode::Text => true,
-            OpCode::Continuation => self.rx.message == Some(MessageKind::Text),
+            OpCode::Text => h.rsv & RSV1 == 0,
+            OpCode::Continuation => {
+                self.rx.message == Some(MessageKind::Text) && !self.rx.compressed
+            }
             _ => false,
         }
     }
@@ -325,6 +332,16 @@ impl Connection {
                 .message
                 .ok_or(ProtocolError::UnexpectedContinuation)?,
         };
+        #[cfg(feature = "deflate")]
+        {
+            let compressed = match h.opcode {
+                OpCode::Continuation => self.rx.compressed,
+                _ => h.rsv & RSV1 != 0,
+            };
+            if compressed {
+                return self.on_compressed_data(h, kind, len);
+            }
+        }
         if h.fin && kind == MessageKind::Text && !self.rx.utf8.is_complete() {
             return Err(ProtocolError::InvalidUtf8);
         }
@@ -356,7 +373,7 @@ impl Connection {
             self.rx.message = None;
             self.rx.message_len = 0;
             self.rx.utf8.reset();
-            return Ok(Some(Decoded::Reassembled(kind)));
+            return Ok(Some(Decoded::Buffered(Payload::Message(kind))));
         }
         Ok(None)
     }

@@ -5,6 +5,8 @@ use super::{Connection, State};
 use crate::close::CloseCode;
 use crate::error::Error;
 use crate::event::MessageKind;
+#[cfg(feature = "deflate")]
+use crate::frame::RSV1;
 use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD};
 use bytes::BufMut;
 
@@ -15,7 +17,7 @@ impl Connection {
         if self.sending.is_some() {
             return Err(Error::FragmentedMessageInProgress);
         }
-        self.write_data(OpCode::Text, true, text.as_bytes());
+        self.write_message(OpCode::Text, text.as_bytes());
         Ok(())
     }
 
@@ -25,7 +27,7 @@ impl Connection {
         if self.sending.is_some() {
             return Err(Error::FragmentedMessageInProgress);
         }
-        self.write_data(OpCode::Binary, true, data);
+        self.write_message(OpCode::Binary, data);
         Ok(())
     }
 
@@ -108,6 +110,21 @@ impl Connection {
 
     fn next_mask(&mut self) -> Option<[u8; 4]> {
         self.masks.as_mut().map(|m| m.next_key())
+    }
+
+    /// A whole message: compressed when permessage-deflate is in force and it is worth it.
+    fn write_message(&mut self, opcode: OpCode, payload: &[u8]) {
+        #[cfg(feature = "deflate")]
+        if self.compress_outgoing(payload) {
+            let mask = self.next_mask();
+            let compressed = match self.codec.as_deref() {
+                Some(codec) => codec.scratch.as_slice(),
+                None => &[],
+            };
+            write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
+            return;
+        }
+        self.write_data(opcode, true, payload);
     }
 
     fn write_data(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {

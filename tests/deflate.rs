@@ -1,0 +1,338 @@
+//! permessage-deflate (RFC 7692) between two engines in memory, and against hand-built
+//! compressed frames.
+#![cfg(feature = "deflate")]
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use wsmachine::frame::{FrameHeader, OpCode, RSV1};
+use wsmachine::{
+    ClientConfig, CloseCode, Connection, DeflateConfig, Event, Failure, MessageKind, Options,
+    ProtocolError, Role, ServerConfig, State, Upgraded,
+};
+
+fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/").deflate(client),
+        ServerConfig::new().deflate(server),
+    );
+    p.drive();
+    p
+}
+
+fn compressed_frames(bytes: &[u8]) -> Vec<FrameHeader> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (h, n) = FrameHeader::parse(rest).unwrap().unwrap();
+        out.push(h);
+        rest = &rest[n + h.payload_len as usize..];
+    }
+    out
+}
+
+#[test]
+fn negotiated_and_used_both_ways() {
+    let mut p = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+    let ext = "permessage-deflate".to_string();
+    assert_eq!(
+        p.client_events.remove(0),
+        Event::Open {
+            subprotocol: None,
+            extensions: ext.clone()
+        }
+    );
+    assert_eq!(
+        p.server_events.remove(0),
+        Event::Open {
+            subprotocol: None,
+            extensions: ext
+        }
+    );
+    let text = "Привет, сервер! ".repeat(500);
+    p.client.send_text(&text).unwrap();
+    let wire = p.client.pending_output().to_vec();
+    let frames = compressed_frames(&wire);
+    assert_eq!(frames[0].rsv, RSV1);
+    assert!(
+        wire.len() < text.len() / 10,
+        "compressed to {} bytes",
+        wire.len()
+    );
+    p.server.send_binary(&vec![7u8; 100_000]).unwrap();
+    p.client.send_text("tiny").unwrap(); // under min_size: sent plain
+    p.drive();
+    assert_eq!(p.server_events[0], Event::Text(text.into()));
+    assert_eq!(p.server_events[1], Event::Text("tiny".into()));
+    assert_eq!(p.client_events[0], Event::Binary(vec![7u8; 100_000].into()));
+}
+
+#[test]
+fn context_takeover_and_its_absence() {
+    for reset in [false, true] {
+        let config = DeflateConfig::new()
+            .server_no_context_takeover(reset)
+            .client_no_context_takeover(reset);
+        let mut p = deflate_pair(config.clone(), config);
+        let msg = "the same long message, again and again and again";
+        let mut sizes = Vec::new();
+        for _ in 0..3 {
+            p.client.send_text(msg).unwrap();
+            sizes.push(p.client.pending_output().len());
+            p.drive();
+        }
+        // With context takeover the repeats shrink to back-references.
+        assert_eq!(sizes[1] < sizes[0], !reset, "{sizes:?}");
+        assert!(
+            p.server_events
+                .iter()
+                .filter(|e| **e == Event::Text(msg.into()))
+                .count()
+                == 3
+        );
+    }
+}
+
+#[test]
+fn server_without_deflate_declines_the_offer() {
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/").deflate(DeflateConfig::new()),
+        ServerConfig::new(),
+    );
+    p.drive();
+    assert_eq!(p.client.extensions(), "");
+    p.client.send_text(&"x".repeat(1000)).unwrap();
+    assert_eq!(compressed_frames(p.client.pending_output())[0].rsv, 0);
+    p.drive();
+    assert_eq!(
+        p.server_events.last(),
+        Some(&Event::Text("x".repeat(1000).into()))
+    );
+}
+
+/// A server with deflate, fed hand-made frames.
+fn deflate_server() -> Connection {
+    let mut s = Connection::server(
+        ServerConfig::new()
+            .deflate(DeflateConfig::new())
+            .options(Options::new().max_message_size(1 << 20)),
+    );
+    let req = String::from_utf8(REQUEST.to_vec()).unwrap().replace(
+        "Sec-WebSocket-Version: 13\r\n",
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+    );
+    s.receive(req.as_bytes());
+    assert!(
+        matches!(s.poll_event(), Some(Event::Open { ref extensions, .. }) if extensions == "permessage-deflate")
+    );
+    drop(s.take_output());
+    s
+}
+
+/// A client codec's compressed bytes for `data`, via a second engine.
+fn compress(data: &[u8]) -> Vec<u8> {
+    let mut c = Connection::from_upgraded(Upgraded {
+        role: Role::Client,
+        subprotocol: None,
+        extensions: "permessage-deflate".into(),
+        options: Options::new(),
+        random: Some(Box::new(|b: &mut [u8]| b.fill(0))),
+    })
+    .unwrap();
+    c.send_binary(data).unwrap();
+    let out = c.take_output();
+    let (h, n) = FrameHeader::parse(&out).unwrap().unwrap();
+    assert_eq!(h.rsv, RSV1);
+    // The mask key is all zeros: the payload is the compressed data as is.
+    out[n..].to_vec()
+}
+
+#[test]
+fn fragmented_compressed_message_and_streaming() {
+    let text = "κόσμε ".repeat(300);
+    let data = compress(text.as_bytes());
+    let (a, b) = data.split_at(data.len() / 3);
+    let mut input = frame(false, RSV1, OpCode::Text, Some([1, 2, 3, 4]), a);
+    input.extend(cframe(true, OpCode::Ping, b"between"));
+    input.extend(cframe(true, OpCode::Continuation, b));
+    let mut s = deflate_server();
+    s.receive(&input);
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Ping(b"between".to_vec().into()),
+            Event::Text(text.clone().into())
+        ]
+    );
+
+    let mut s = Connection::server(
+        ServerConfig::new()
+            .deflate(DeflateConfig::new())
+            .options(Options::new().stream_fragments(true)),
+    );
+    s.receive(
+        &String::from_utf8(REQUEST.to_vec())
+            .unwrap()
+            .replace(
+                "Sec-WebSocket-Version: 13\r\n",
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+            )
+            .into_bytes(),
+    );
+    let _ = events(&mut s);
+    s.receive(&input);
+    let mut joined = Vec::new();
+    for e in events(&mut s) {
+        if let Event::Fragment {
+            kind: MessageKind::Text,
+            data,
+            ..
+        } = e
+        {
+            joined.extend_from_slice(&data);
+        }
+    }
+    assert_eq!(joined, text.as_bytes());
+}
+
+#[test]
+fn compression_errors_close_with_their_codes() {
+    // A decompression bomb: 10 MiB of zeros in a few KiB, against a 1 MiB limit.
+    let bomb = compress(&vec![0u8; 10 << 20]);
+    let mut s = deflate_server();
+    s.receive(&frame(
+        true,
+        RSV1,
+        OpCode::Binary,
+        Some([9, 9, 9, 9]),
+        &bomb,
+    ));
+    let ev = events(&mut s);
+    assert!(
+        ev.contains(&Event::Error(Failure::Protocol(
+            ProtocolError::MessageTooLarge
+        ))),
+        "{ev:?}"
+    );
+    assert_eq!(sent_close_code(&mut s), 1009);
+    // Invalid UTF-8 once inflated.
+    let mut s = deflate_server();
+    s.receive(&frame(
+        true,
+        RSV1,
+        OpCode::Text,
+        Some([1, 1, 1, 1]),
+        &compress(&[&[b'a'; 40][..], &[0xff, b'b']].concat()),
+    ));
+    let _ = events(&mut s);
+    assert_eq!(sent_close_code(&mut s), 1007);
+    // Garbage that does not inflate.
+    let mut s = deflate_server();
+    s.receive(&frame(
+        true,
+        RSV1,
+        OpCode::Binary,
+        Some([1, 1, 1, 1]),
+        &[0xff, 0xff, 0xff, 0xff],
+    ));
+    let _ = events(&mut s);
+    assert_eq!(sent_close_code(&mut s), 1002);
+    // RSV1 on a continuation or a control frame.
+    for bad in [
+        {
+            let mut v = cframe(false, OpCode::Binary, b"a");
+            v.extend(frame(
+                true,
+                RSV1,
+                OpCode::Continuation,
+                Some([1, 1, 1, 1]),
+                b"b",
+            ));
+            v
+        },
+        frame(true, RSV1, OpCode::Ping, Some([1, 1, 1, 1]), b""),
+    ] {
+        let mut s = deflate_server();
+        s.receive(&bad);
+        let ev = events(&mut s);
+        assert!(
+            ev.contains(&Event::Error(Failure::Protocol(
+                ProtocolError::ReservedBitsSet
+            ))),
+            "{ev:?}"
+        );
+        assert_eq!(s.state(), State::Closed);
+    }
+}
+
+#[test]
+fn from_upgraded_takes_deflate() {
+    let mut server = Connection::from_upgraded(Upgraded {
+        role: Role::Server,
+        subprotocol: None,
+        extensions: "permessage-deflate; server_no_context_takeover".into(),
+        options: Options::new(),
+        random: None,
+    })
+    .unwrap();
+    let _ = server.poll_event();
+    let data = compress(b"hello hello hello hello hello hello hello hello");
+    server.receive(&frame(true, RSV1, OpCode::Text, Some([3, 3, 3, 3]), &data));
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Text(
+            "hello hello hello hello hello hello hello hello".into()
+        ))
+    );
+    assert!(Connection::from_upgraded(Upgraded {
+        role: Role::Server,
+        subprotocol: None,
+        extensions: "permessage-deflate; bogus".into(),
+        options: Options::new(),
+        random: None,
+    })
+    .is_err());
+}
+
+#[test]
+fn close_still_works_compressed() {
+    let mut p = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+    p.client.close(CloseCode::NORMAL, "done").unwrap();
+    p.drive();
+    assert!(matches!(
+        p.server_events.last(),
+        Some(Event::Closed { clean: true, .. })
+    ));
+    assert!(matches!(
+        p.client_events.last(),
+        Some(Event::Closed { clean: true, .. })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn compressed_stream_split_anywhere(msgs in prop::collection::vec(("[a-zα-ω ]{0,200}", any::<bool>()), 1..8),
+                                        cuts in prop::collection::vec(any::<usize>(), 0..20)) {
+        let mut p = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+        for (m, text) in &msgs {
+            if *text { p.client.send_text(m).unwrap() } else { p.client.send_binary(m.as_bytes()).unwrap() }
+        }
+        let bytes = p.client.take_output();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        let mut got = Vec::new();
+        let mut start = 0;
+        for cut in cuts {
+            p.server.receive(&bytes[start..cut]);
+            start = cut;
+            while let Some(e) = p.server.poll_event_ref() {
+                got.push(e.to_owned());
+            }
+        }
+        let want: Vec<Event> = msgs.iter().map(|(m, t)| if *t { Event::Text(m.clone().into()) } else { Event::Binary(m.clone().into_bytes().into()) }).collect();
+        prop_assert_eq!(got, want);
+    }
+}
