@@ -528,10 +528,17 @@ wsm_result wsm_conn_request_header(const wsm_conn *conn,
                                    size_t *len);
 
 /**
- * Sets `*value`/`*len` to the negotiated subprotocol (valid until `wsm_conn_free`);
+ * Sets `*value`/`*len` to the negotiated subprotocol (valid until the next non-const call
+ * on `conn`);
  * `WSM_ERR_NOT_FOUND` when none was agreed (or the connection is not open yet).
  */
 wsm_result wsm_conn_subprotocol(const wsm_conn *conn, const char **value, size_t *len);
+
+/**
+ * Sets `*value`/`*len` to the negotiated `Sec-WebSocket-Extensions` value (valid until the
+ * next non-const call on `conn`); `*len` is 0 when no extension is in force.
+ */
+wsm_result wsm_conn_extensions(const wsm_conn *conn, const char **value, size_t *len);
 
 /**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,

@@ -244,6 +244,8 @@ static void test_handshake_messages_and_close(void) {
     size_t proto_len;
     CHECK_EQ(wsm_conn_subprotocol(p.client, &proto, &proto_len), WSM_OK);
     CHECK_BYTES(proto, proto_len, "chat");
+    CHECK_EQ(wsm_conn_extensions(p.server, &proto, &proto_len), WSM_OK);
+    CHECK_EQ(proto_len, 0); /* no extension was offered */
 
     const char *hello = "Привет, сервер!";
     CHECK_EQ(wsm_conn_send_text(p.client, hello, strlen(hello)), WSM_OK);
@@ -732,6 +734,10 @@ static void test_null_pointers(void) {
     CHECK_EQ(wsm_conn_subprotocol(NULL, &str, &len), NUL);
     CHECK_EQ(wsm_conn_subprotocol(c, NULL, &len), NUL);
     CHECK_EQ(wsm_conn_subprotocol(c, &str, NULL), NUL);
+    CHECK_EQ(wsm_conn_subprotocol(c, &str, &len), WSM_ERR_NOT_FOUND); /* not open yet */
+    CHECK_EQ(wsm_conn_extensions(NULL, &str, &len), NUL);
+    CHECK_EQ(wsm_conn_extensions(c, NULL, &len), NUL);
+    CHECK_EQ(wsm_conn_extensions(c, &str, NULL), NUL);
     CHECK(wsm_result_str(NUL) != NULL);
 
     /* Freeing NULL does nothing. */

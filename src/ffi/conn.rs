@@ -457,7 +457,8 @@ pub extern "C" fn wsm_conn_request_header(
     })
 }
 
-/// Sets `*value`/`*len` to the negotiated subprotocol (valid until `wsm_conn_free`);
+/// Sets `*value`/`*len` to the negotiated subprotocol (valid until the next non-const call
+/// on `conn`);
 /// `WSM_ERR_NOT_FOUND` when none was agreed (or the connection is not open yet).
 #[no_mangle]
 pub extern "C" fn wsm_conn_subprotocol(
@@ -470,6 +471,28 @@ pub extern "C" fn wsm_conn_subprotocol(
         let c = unsafe { arg_ref(conn) }?;
         let (value, len) = (arg_out(value)?, arg_out(len)?);
         let found = c.conn.subprotocol().ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
+        // SAFETY: both non-NULL and writable by the header's contract.
+        unsafe {
+            value.write(found.as_ptr().cast());
+            len.write(found.len());
+        }
+        Ok(())
+    })
+}
+
+/// Sets `*value`/`*len` to the negotiated `Sec-WebSocket-Extensions` value (valid until the
+/// next non-const call on `conn`); `*len` is 0 when no extension is in force.
+#[no_mangle]
+pub extern "C" fn wsm_conn_extensions(
+    conn: *const wsm_conn,
+    value: *mut *const c_char,
+    len: *mut usize,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle.
+        let c = unsafe { arg_ref(conn) }?;
+        let (value, len) = (arg_out(value)?, arg_out(len)?);
+        let found = c.conn.extensions();
         // SAFETY: both non-NULL and writable by the header's contract.
         unsafe {
             value.write(found.as_ptr().cast());
