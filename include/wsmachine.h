@@ -229,8 +229,8 @@ typedef enum {
 } wsm_state;
 
 /**
- * A client configuration: host, path, origin, subprotocols, extra headers, options and the
- * random source. Create with `wsm_client_config_new`, free with `wsm_client_config_free`
+ * A client configuration: host, path, origin, subprotocols, extra headers, options,
+ * permessage-deflate and the random source. Create with `wsm_client_config_new`, free with `wsm_client_config_free`
  * (connections made from it keep their own copy, so it may be freed at once).
  */
 typedef struct wsm_client_config wsm_client_config;
@@ -253,6 +253,12 @@ typedef struct wsm_client_config wsm_client_config;
 typedef struct wsm_conn wsm_conn;
 
 /**
+ * permessage-deflate parameters. Create with `wsm_deflate_new`, free with
+ * `wsm_deflate_free`; configurations keep their own copy, so it may be freed once set.
+ */
+typedef struct wsm_deflate wsm_deflate;
+
+/**
  * Connection options: limits, keepalive and timeouts. Create with `wsm_options_new`, free
  * with `wsm_options_free`; a configuration keeps its own copy, so the options may be freed
  * once set.
@@ -260,9 +266,9 @@ typedef struct wsm_conn wsm_conn;
 typedef struct wsm_options wsm_options;
 
 /**
- * A server configuration: subprotocols, extra headers, options and deferred accept. Create
- * with `wsm_server_config_new`, free with `wsm_server_config_free` (connections keep their
- * own copy).
+ * A server configuration: subprotocols, extra headers, options, permessage-deflate and
+ * deferred accept. Create with `wsm_server_config_new`, free with `wsm_server_config_free`
+ * (connections keep their own copy).
  */
 typedef struct wsm_server_config wsm_server_config;
 
@@ -371,6 +377,12 @@ wsm_result wsm_client_config_set_options(wsm_client_config *config, const wsm_op
 wsm_result wsm_client_config_set_random(wsm_client_config *config,
                                         wsm_random_fn fill,
                                         void *userdata);
+
+/**
+ * Offers permessage-deflate (RFC 7692) with a copy of `deflate`'s parameters. Default: not
+ * offered. Whether the server accepted shows in `wsm_conn_extensions` once open.
+ */
+wsm_result wsm_client_config_set_deflate(wsm_client_config *config, const wsm_deflate *deflate);
 
 /**
  * Sets `*out` to a new client connection made from `config` (which may be freed
@@ -541,6 +553,49 @@ wsm_result wsm_conn_subprotocol(const wsm_conn *conn, const char **value, size_t
 wsm_result wsm_conn_extensions(const wsm_conn *conn, const char **value, size_t *len);
 
 /**
+ * Sets `*out` to new parameters holding the defaults: context takeover both ways, 32 KiB
+ * windows, compression level 6, messages under 32 bytes sent uncompressed.
+ */
+wsm_result wsm_deflate_new(wsm_deflate **out);
+
+/**
+ * Frees parameters made by `wsm_deflate_new`. NULL does nothing.
+ */
+void wsm_deflate_free(wsm_deflate *deflate);
+
+/**
+ * Whether the server starts every message with an empty window (RFC 7692 §7.1.1): saves
+ * the server 32 KiB per connection, costs ratio. Default false.
+ */
+wsm_result wsm_deflate_set_server_no_context_takeover(wsm_deflate *deflate, bool on);
+
+/**
+ * Whether the client starts every message with an empty window. Default false.
+ */
+wsm_result wsm_deflate_set_client_no_context_takeover(wsm_deflate *deflate, bool on);
+
+/**
+ * Limits the server's window to 2^bits bytes: 8-15 (`WSM_ERR_INVALID_ARGUMENT` otherwise;
+ * 8 is used as 9, which zlib needs to compress). Default 15.
+ */
+wsm_result wsm_deflate_set_server_max_window_bits(wsm_deflate *deflate, uint8_t bits);
+
+/**
+ * Limits the client's window to 2^bits bytes: 8-15, as for the server. Default 15.
+ */
+wsm_result wsm_deflate_set_client_max_window_bits(wsm_deflate *deflate, uint8_t bits);
+
+/**
+ * The zlib compression level, 0-9 (`WSM_ERR_INVALID_ARGUMENT` otherwise). Default 6.
+ */
+wsm_result wsm_deflate_set_level(wsm_deflate *deflate, uint32_t level);
+
+/**
+ * Messages shorter than `bytes` are sent uncompressed (they would only grow). Default 32.
+ */
+wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
+
+/**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
  * handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
  * handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
@@ -644,6 +699,12 @@ wsm_result wsm_server_config_set_options(wsm_server_config *config, const wsm_op
  * application answers with `wsm_conn_accept` or `wsm_conn_reject`. Default off.
  */
 wsm_result wsm_server_config_set_defer_accept(wsm_server_config *config, bool on);
+
+/**
+ * Accepts permessage-deflate (RFC 7692) when a client offers it, within a copy of
+ * `deflate`'s parameters. Default: declined.
+ */
+wsm_result wsm_server_config_set_deflate(wsm_server_config *config, const wsm_deflate *deflate);
 
 /**
  * The library's version (`"0.1.0"`), a static NUL-terminated string not to be freed.

@@ -1,7 +1,7 @@
 /*
  * api_test: drives the wsmachine C API directly, with both roles in memory.
  *
- * Covers every event kind, partial output writes, the peer's protocol errors (each with its
+ * Covers every event kind, partial output writes, permessage-deflate, the peer's protocol errors (each with its
  * close code), handshake failures, NULL pointers and wrong-state calls (each with its
  * wsm_result), timers on a fake clock, and freeing handles in every state. Run it under
  * AddressSanitizer or valgrind to check memory as well.
@@ -562,6 +562,76 @@ static void test_deferred_accept(void) {
     wsm_server_config_free(sc);
 }
 
+static void test_permessage_deflate(void) {
+    wsm_deflate *d = NULL;
+    CHECK_EQ(wsm_deflate_new(NULL), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_new(&d), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_level(d, 10), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_deflate_set_level(d, 9), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_server_max_window_bits(d, 7), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_deflate_set_client_max_window_bits(d, 16), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_deflate_set_client_max_window_bits(d, 12), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_server_no_context_takeover(d, true), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_client_no_context_takeover(d, false), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_min_size(d, 16), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_level(NULL, 1), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_set_min_size(NULL, 1), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_set_server_max_window_bits(NULL, 9), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_set_client_max_window_bits(NULL, 9), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_set_server_no_context_takeover(NULL, true), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_set_client_no_context_takeover(NULL, true), WSM_ERR_NULL_PARAMETER);
+
+    wsm_client_config *cc = client_config(NULL);
+    wsm_server_config *sc = server_config(NULL, false);
+    CHECK_EQ(wsm_client_config_set_deflate(NULL, d), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_client_config_set_deflate(cc, NULL), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_server_config_set_deflate(NULL, d), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_server_config_set_deflate(sc, NULL), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_client_config_set_deflate(cc, d), WSM_OK);
+    CHECK_EQ(wsm_server_config_set_deflate(sc, d), WSM_OK);
+    wsm_deflate_free(d); /* the configurations keep their copies */
+    wsm_deflate_free(NULL);
+    struct pair p = {NULL, NULL};
+    CHECK_EQ(wsm_conn_client_new(cc, &p.client), WSM_OK);
+    CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
+    wsm_client_config_free(cc);
+    wsm_server_config_free(sc);
+    shuttle(p.client, p.server, 9);
+    expect(p.server, WSM_EVENT_OPEN);
+    expect(p.client, WSM_EVENT_OPEN);
+    const char *ext;
+    size_t ext_len;
+    CHECK_EQ(wsm_conn_extensions(p.client, &ext, &ext_len), WSM_OK);
+    CHECK(ext_len >= 18 && memcmp(ext, "permessage-deflate", 18) == 0);
+
+    /* A compressible message goes out compressed: RSV1 set, far fewer bytes. */
+    char text[1000];
+    memset(text, 'a', sizeof text);
+    CHECK_EQ(wsm_conn_send_text(p.client, text, sizeof text), WSM_OK);
+    const uint8_t *wire;
+    size_t wire_len;
+    CHECK_EQ(wsm_conn_pending_output(p.client, &wire, &wire_len), WSM_OK);
+    CHECK(wire_len > 0 && wire_len < 100);
+    CHECK_EQ(wire[0], 0xC1); /* FIN, RSV1, text */
+    shuttle(p.client, p.server, 9);
+    wsm_event ev = expect(p.server, WSM_EVENT_TEXT);
+    CHECK(ev.len == sizeof text && memcmp(ev.data, text, sizeof text) == 0);
+    /* Echo it back, passing the event's data straight to the send. */
+    CHECK_EQ(wsm_conn_send_text(p.server, (const char *)ev.data, ev.len), WSM_OK);
+    shuttle(p.client, p.server, 9);
+    ev = expect(p.client, WSM_EVENT_TEXT);
+    CHECK(ev.len == sizeof text && memcmp(ev.data, text, sizeof text) == 0);
+    /* Both ways again: context carried over (client) or reset (server) must both work. */
+    CHECK_EQ(wsm_conn_send_text(p.client, text, sizeof text), WSM_OK);
+    CHECK_EQ(wsm_conn_send_text(p.server, text, 500), WSM_OK);
+    shuttle(p.client, p.server, 9);
+    ev = expect(p.server, WSM_EVENT_TEXT);
+    CHECK_EQ(ev.len, sizeof text);
+    ev = expect(p.client, WSM_EVENT_TEXT);
+    CHECK_EQ(ev.len, 500);
+    free_pair(p);
+}
+
 /* ----- timers on a fake clock ----- */
 
 static void test_keepalive_and_pong_timeout(void) {
@@ -897,6 +967,7 @@ int main(void) {
         {"protocol_errors_yield_their_close_codes", test_protocol_errors_yield_their_close_codes},
         {"handshake_failures", test_handshake_failures},
         {"deferred_accept", test_deferred_accept},
+        {"permessage_deflate", test_permessage_deflate},
         {"keepalive_and_pong_timeout", test_keepalive_and_pong_timeout},
         {"close_and_handshake_timeouts", test_close_and_handshake_timeouts},
         {"null_pointers", test_null_pointers},

@@ -3,16 +3,18 @@
 
 use super::args::{arg_mut, arg_out, arg_ref, arg_str, free_handle, into_handle};
 use super::boundary::{guard, guard_result};
+use super::deflate::wsm_deflate;
 use super::options::wsm_options;
 use super::random::{wsm_random_fn, CallbackRandom};
 use super::result::wsm_result;
 use crate::config::{ClientConfig, Options};
+use crate::deflate::DeflateConfig;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_void};
 
-/// A client configuration: host, path, origin, subprotocols, extra headers, options and the
-/// random source. Create with `wsm_client_config_new`, free with `wsm_client_config_free`
+/// A client configuration: host, path, origin, subprotocols, extra headers, options,
+/// permessage-deflate and the random source. Create with `wsm_client_config_new`, free with `wsm_client_config_free`
 /// (connections made from it keep their own copy, so it may be freed at once).
 pub struct wsm_client_config {
     host: String,
@@ -22,6 +24,7 @@ pub struct wsm_client_config {
     headers: Vec<(String, String)>,
     options: Options,
     random: Option<CallbackRandom>,
+    deflate: Option<DeflateConfig>,
 }
 
 impl wsm_client_config {
@@ -40,6 +43,9 @@ impl wsm_client_config {
         }
         if let Some(random) = self.random {
             config = config.random(random);
+        }
+        if let Some(deflate) = &self.deflate {
+            config = config.deflate(deflate.clone());
         }
         config
     }
@@ -67,6 +73,7 @@ pub extern "C" fn wsm_client_config_new(
             headers: Vec::new(),
             options: Options::default(),
             random: None,
+            deflate: None,
         });
         // SAFETY: `out` is non-NULL and writable by the header's contract.
         unsafe { out.write(handle) };
@@ -160,6 +167,20 @@ pub extern "C" fn wsm_client_config_set_random(
 ) -> wsm_result {
     update(config, |c| {
         c.random = fill.map(|fill| CallbackRandom { fill, userdata });
+        Ok(())
+    })
+}
+
+/// Offers permessage-deflate (RFC 7692) with a copy of `deflate`'s parameters. Default: not
+/// offered. Whether the server accepted shows in `wsm_conn_extensions` once open.
+#[no_mangle]
+pub extern "C" fn wsm_client_config_set_deflate(
+    config: *mut wsm_client_config,
+    deflate: *const wsm_deflate,
+) -> wsm_result {
+    update(config, |c| {
+        // SAFETY: NULL or a live handle from `wsm_deflate_new`.
+        c.deflate = Some(unsafe { arg_ref(deflate) }?.inner.clone());
         Ok(())
     })
 }

@@ -3,7 +3,8 @@
 //!
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
-//! [`wsm_server_config`](server_config), [`wsm_conn`](conn), [`wsm_event`](event)); the
+//! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
+//! [`wsm_event`](event)); the
 //! plumbing apart: [`boundary`] (the one panic boundary every entry point runs in),
 //! [`args`] (null checks and pointer casts), [`result`] (the result codes).
 //!
@@ -30,6 +31,7 @@ mod args;
 mod boundary;
 pub mod client_config;
 pub mod conn;
+pub mod deflate;
 pub mod event;
 pub mod options;
 mod random;
@@ -39,6 +41,7 @@ pub mod version;
 
 pub use client_config::wsm_client_config;
 pub use conn::{wsm_conn, wsm_state};
+pub use deflate::wsm_deflate;
 pub use event::{wsm_error_kind, wsm_event, wsm_event_kind};
 pub use options::wsm_options;
 pub use random::wsm_random_fn;

@@ -3,14 +3,15 @@
 
 use super::args::{arg_mut, arg_out, arg_ref, arg_str, free_handle, into_handle};
 use super::boundary::{guard, guard_result};
+use super::deflate::wsm_deflate;
 use super::options::wsm_options;
 use super::result::wsm_result;
 use crate::config::ServerConfig;
 use core::ffi::c_char;
 
-/// A server configuration: subprotocols, extra headers, options and deferred accept. Create
-/// with `wsm_server_config_new`, free with `wsm_server_config_free` (connections keep their
-/// own copy).
+/// A server configuration: subprotocols, extra headers, options, permessage-deflate and
+/// deferred accept. Create with `wsm_server_config_new`, free with `wsm_server_config_free`
+/// (connections keep their own copy).
 pub struct wsm_server_config {
     pub(crate) inner: ServerConfig,
 }
@@ -109,4 +110,20 @@ pub extern "C" fn wsm_server_config_set_defer_accept(
 ) -> wsm_result {
     // SAFETY: NULL or a live handle, used by this thread only.
     guard_result(|| unsafe { update(config, |c| c.defer_accept(on)) })
+}
+
+/// Accepts permessage-deflate (RFC 7692) when a client offers it, within a copy of
+/// `deflate`'s parameters. Default: declined.
+#[no_mangle]
+pub extern "C" fn wsm_server_config_set_deflate(
+    config: *mut wsm_server_config,
+    deflate: *const wsm_deflate,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or live handles, used by this thread only.
+        unsafe {
+            let deflate = arg_ref(deflate)?.inner.clone();
+            update(config, |c| c.deflate(deflate))
+        }
+    })
 }
