@@ -207,3 +207,92 @@ fn broadcast_server_passes_messages_to_all_other_clients() {
         "{stderr}"
     );
 }
+
+/// The frames (opcode, payload) in unmasked server output.
+fn server_frames(mut data: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut frames = Vec::new();
+    while data.len() >= 2 {
+        let (len, header) = match data[1] & 0x7F {
+            126 => (usize::from(u16::from_be_bytes([data[2], data[3]])), 4),
+            127 => (
+                usize::try_from(u64::from_be_bytes(data[2..10].try_into().unwrap())).unwrap(),
+                10,
+            ),
+            n => (usize::from(n), 2),
+        };
+        if data.len() < header + len {
+            break;
+        }
+        frames.push((data[0] & 0x0F, data[header..header + len].to_vec()));
+        data = &data[header + len..];
+    }
+    frames
+}
+
+#[test]
+fn c_echo_server_pings_idle_clients_and_drops_silent_ones() {
+    use std::io::{Read, Write};
+    let mut cmd = Command::new(c_programs(false).join("echo_server"));
+    cmd.args(["0", "127.0.0.1", "500"]); // ping after 500 ms of silence, 500 ms for the pong
+    let server = Server::start(cmd, "echo_server-keepalive");
+    let started = std::time::Instant::now();
+    // A client whose engine answers pings.
+    let mut alive = WsClient::connect(server.port, "/").unwrap();
+    // A client that completes the handshake, then never answers anything (on its own
+    // thread, while this one keeps the other client answering).
+    let port = server.port;
+    let silent = std::thread::spawn(move || {
+        let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        silent
+            .write_all(
+                format!(
+                    "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
+                     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                     Sec-WebSocket-Version: 13\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = silent.read_to_end(&mut received); // until the server ends the connection
+        (received, started.elapsed())
+    });
+    // Pinged like the other, this one answers and stays.
+    assert_eq!(alive.next(Duration::from_millis(2500)).unwrap(), None);
+
+    let (received, dropped_after) = silent.join().unwrap();
+    let head = received
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no handshake answer")
+        + 4;
+    let frames = server_frames(&received[head..]);
+    assert!(
+        frames.first().is_some_and(|(op, _)| *op == 0x9),
+        "first a ping: {frames:?}"
+    );
+    let last = frames.last().unwrap();
+    assert_eq!(last.0, 0x8, "then a close frame: {frames:?}");
+    assert_eq!(
+        &last.1[..2],
+        &1011u16.to_be_bytes(),
+        "with 1011: {frames:?}"
+    );
+    assert!(
+        dropped_after < Duration::from_secs(5),
+        "dropped after {dropped_after:?}"
+    );
+
+    // The answering client is still served.
+    alive.send_text("still here").unwrap();
+    assert_eq!(
+        alive.next(TIMEOUT).unwrap(),
+        Some(Got::Text("still here".into()))
+    );
+    assert!(alive.close().unwrap());
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
