@@ -6,6 +6,7 @@
 mod c_support;
 
 use c_support::{c_programs, Got, Server, WsClient};
+use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -85,7 +86,9 @@ fn c_echo_server_holds_1000_concurrent_connections() {
     );
 
     let per_connection = (all_open.saturating_sub(baseline) * 1024) / CONNECTIONS as u64;
-    println!(
+    // Straight to stderr, past the harness's capture, so CI logs show the numbers.
+    let _ = writeln!(
+        std::io::stderr(),
         "C echo server, {CONNECTIONS} concurrent connections: RSS baseline {baseline} KiB, \
          all open {all_open} KiB, peak (VmHWM) {peak} KiB; {per_connection} bytes per open \
          connection; opened in {opened:?}, all exchanged and closed in {total:?}"
