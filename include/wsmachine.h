@@ -300,7 +300,8 @@ typedef struct {
    */
   size_t len;
   /**
-   * The close code (`CLOSE`, `CLOSED`, and `ERROR` of kind `WSM_ERROR_PROTOCOL`).
+   * The close code: the peer's (`CLOSE`), the final one (`CLOSED`), or the one we sent
+   * (`ERROR` of kind `WSM_ERROR_PROTOCOL`, and 1011 for `WSM_ERROR_PONG_TIMEOUT`).
    */
   uint16_t code;
   /**

@@ -661,6 +661,7 @@ static void test_keepalive_and_pong_timeout(void) {
     CHECK(advance(p.server, &now));
     ev = expect(p.server, WSM_EVENT_ERROR);
     CHECK_EQ(ev.error, WSM_ERROR_PONG_TIMEOUT);
+    CHECK_EQ(ev.code, 1011);
     ev = expect(p.server, WSM_EVENT_CLOSED);
     CHECK(!ev.clean);
     CHECK_EQ(output_close_code(p.server), 1011);

@@ -75,7 +75,8 @@ pub struct wsm_event {
     pub data: *const u8,
     /// Its length in bytes.
     pub len: usize,
-    /// The close code (`CLOSE`, `CLOSED`, and `ERROR` of kind `WSM_ERROR_PROTOCOL`).
+    /// The close code: the peer's (`CLOSE`), the final one (`CLOSED`), or the one we sent
+    /// (`ERROR` of kind `WSM_ERROR_PROTOCOL`, and 1011 for `WSM_ERROR_PONG_TIMEOUT`).
     pub code: u16,
     /// The HTTP status (`ERROR` of kind `WSM_ERROR_HANDSHAKE`).
     pub status: u16,
