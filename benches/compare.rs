@@ -169,10 +169,12 @@ fn main() {
     ));
     if !rows.is_empty() {
         md.push_str(&report::throughput_table(&rows));
-        md.push_str(
-            "\nAllocator calls (alloc + realloc) per message, connection setup included:\n\n",
-        );
-        md.push_str(&report::alloc_table(&rows));
+        if s.checks {
+            md.push_str(
+                "\nAllocator calls (alloc + realloc) per message, connection setup included:\n\n",
+            );
+            md.push_str(&report::alloc_table(&rows));
+        }
         md.push_str("\nInputs: ");
         let sizes: Vec<String> = rows
             .iter()
