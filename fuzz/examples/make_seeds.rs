@@ -303,18 +303,21 @@ fn main() {
         }
     }
 
-    // roundtrip: `arbitrary` bytes; a few fixed patterns give it somewhere to start.
-    let dir = root.join("roundtrip");
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for i in 0..8 {
-        let bytes: Vec<u8> = (0..64 + 48 * i)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 32) as u8
-            })
-            .collect();
-        write(&dir, &format!("random-{i}"), &bytes);
+    // roundtrip, deflate, ffi: `arbitrary` bytes; a few fixed patterns give them somewhere
+    // to start.
+    for target in ["roundtrip", "deflate", "ffi"] {
+        let dir = root.join(target);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..8 {
+            let bytes: Vec<u8> = (0..64 + 48 * i)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 32) as u8
+                })
+                .collect();
+            write(&dir, &format!("random-{i}"), &bytes);
+        }
     }
 }
