@@ -122,6 +122,8 @@ pub enum HandshakeError {
     UnofferedExtension,
     /// The application rejected the request.
     Rejected(u16),
+    /// The client sent more than a frame before the handshake completed.
+    EarlyData,
     /// No handshake within the handshake timeout.
     Timeout,
     /// The transport ended during the handshake.
@@ -160,6 +162,7 @@ impl HandshakeError {
             Self::UnofferedSubprotocol => "server chose a subprotocol that was not offered",
             Self::UnofferedExtension => "server chose an extension that was not offered",
             Self::Rejected(_) => "rejected",
+            Self::EarlyData => "data sent before the handshake completed",
             Self::Timeout => "handshake timed out",
             Self::Eof => "connection ended during the handshake",
         }

@@ -480,6 +480,12 @@ impl Connection {
             awaiting: Some(_), ..
         } = hs.pending
         {
+            // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
+            // one frame's worth while the application decides.
+            let limit = self.options.max_frame_size + crate::frame::MAX_HEADER_LEN;
+            if self.input.len() > limit {
+                self.fail_handshake(HandshakeError::EarlyData);
+            }
             return false;
         }
         let end = match handshake::find_head_end(&self.input, hs.scanned) {

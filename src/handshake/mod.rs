@@ -24,14 +24,24 @@ pub fn accept_key(key: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
 }
 
-/// The length of the HTTP head at the start of `buf` (through the blank line), if complete.
-/// `from` is where a previous search stopped, so feeding a byte at a time stays linear.
+/// The length of the HTTP head at the start of `buf` (through the empty line that ends it),
+/// if complete. Like httparse, a line may end in CRLF or a bare LF, so the head ends at the
+/// first `\n\n` or `\n\r\n`. `from` is where a previous search stopped, so feeding a byte
+/// at a time stays linear.
 pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
-    let start = from.saturating_sub(3);
-    buf.get(start..)?
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| start + p + 4)
+    let start = from.saturating_sub(2);
+    let mut i = start;
+    while let Some(p) = buf.get(i..)?.iter().position(|&b| b == b'\n') {
+        let nl = i + p;
+        match buf.get(nl + 1..nl + 3) {
+            Some([b'\n', _]) => return Some(nl + 2),
+            Some([b'\r', b'\n']) => return Some(nl + 3),
+            None if buf.get(nl + 1) == Some(&b'\n') => return Some(nl + 2),
+            _ => {}
+        }
+        i = nl + 1;
+    }
+    None
 }
 
 /// Whether a comma-separated header value lists `token` (case-insensitive, RFC 7230 §7).
@@ -94,6 +104,19 @@ mod tests {
             accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    #[test]
+    fn head_ends_like_httparse() {
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\nHost: a\n\nX", 0), Some(24));
+        assert_eq!(
+            find_head_end(b"GET / HTTP/1.1\r\nHost: a\n\r\nX", 0),
+            Some(26)
+        );
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r", 0), None);
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nHost: a\r\n", 0), None);
+        assert_eq!(find_head_end(b"a\n", 0), None);
+        assert_eq!(find_head_end(b"a\n\n", 0), Some(3));
     }
 
     #[test]
