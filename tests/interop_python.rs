@@ -146,6 +146,12 @@ fn assert_clean(o: &Outcome, code: u16, reason: &str, echoed: u64) {
     );
 }
 
+/// The negotiated extension's name, without parameters.
+#[cfg(feature = "deflate")]
+fn extension_name(extensions: &str) -> &str {
+    extensions.split(';').next().unwrap_or("").trim()
+}
+
 #[test]
 fn python_client_text_echo() {
     if python_ready() {
@@ -178,6 +184,25 @@ fn python_client_fragmented_messages_are_reassembled() {
 fn python_client_ping_gets_pong() {
     if python_ready() {
         within_timeout(|| assert_clean(&python_client("ping", 1)[0], 1000, "", 1));
+    }
+}
+
+#[test]
+fn python_client_plain_frames_without_compression() {
+    if python_ready() {
+        within_timeout(|| assert_eq!(python_client("text", 1)[0].extensions, ""));
+    }
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn python_client_permessage_deflate() {
+    if python_ready() {
+        within_timeout(|| {
+            let o = &python_client("deflate", 1)[0];
+            assert_clean(o, 1000, "", 5);
+            assert_eq!(extension_name(&o.extensions), "permessage-deflate");
+        });
     }
 }
 
@@ -255,6 +280,19 @@ impl PythonServer {
         }
     }
 
+    /// The extensions the server negotiated on its connection at `path`.
+    fn opened(&self, path: &str) -> String {
+        loop {
+            let line = self.line();
+            let fields: Vec<&str> = line.splitn(3, '\t').collect();
+            if let ["open", p, extensions] = fields[..] {
+                if p == path {
+                    return extensions.to_string();
+                }
+            }
+        }
+    }
+
     /// The next line the server printed.
     fn line(&self) -> String {
         self.lines
@@ -263,12 +301,17 @@ impl PythonServer {
     }
 
     fn connect(&self, path: &str) -> Driver {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let host = format!("127.0.0.1:{}", self.port);
-        let conn = Connection::client(ClientConfig::new(host, path)).unwrap();
+        self.connect_with(ClientConfig::new(host, path)).0
+    }
+
+    /// Connects with `config`; returns the driver and the extensions in force.
+    fn connect_with(&self, config: ClientConfig) -> (Driver, String) {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let conn = Connection::client(config).unwrap();
         let mut driver = Driver::new(stream, conn).unwrap();
         match next(&mut driver) {
-            Event::Open { .. } => driver,
+            Event::Open { extensions, .. } => (driver, extensions),
             other => panic!("expected Open, got {other:?}"),
         }
     }
@@ -424,6 +467,59 @@ fn python_server_initiated_close_code_seen_by_both() {
             let reason = expect_closed(ws, CloseCode(4001), true);
             assert_eq!(reason, "server bye");
             assert_eq!(server.closed("/server-close").0, 4001);
+        });
+    }
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn rust_client_permessage_deflate_against_python_server() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let config = ClientConfig::new(format!("127.0.0.1:{}", server.port), "/echo")
+                .deflate(wsmachine::DeflateConfig::new());
+            let (mut ws, extensions) = server.connect_with(config);
+            assert_eq!(extension_name(&extensions), "permessage-deflate");
+            assert_eq!(server.opened("/echo"), "permessage-deflate");
+            let text = "compressible text, ".repeat(LARGE / 19);
+            ws.conn().send_text(&text).unwrap();
+            expect_text(&mut ws, &text);
+            // Incompressible bytes (a xorshift stream) and small messages with context takeover.
+            let mut x = 0x2545_f491_4f6c_dd1d_u64;
+            let noise: Vec<u8> = (0..LARGE / 4)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            ws.conn().send_binary(&noise).unwrap();
+            expect_binary(&mut ws, &noise);
+            let repeated = "context takeover: ".repeat(10);
+            for message in ["short", &repeated, &repeated] {
+                ws.conn().send_text(message).unwrap();
+                expect_text(&mut ws, message);
+            }
+            close_and_finish(ws, 1000, "");
+            assert_eq!(server.closed("/echo"), (1000, String::new()));
+        });
+    }
+}
+
+#[test]
+fn rust_client_without_deflate_gets_plain_frames_from_python_server() {
+    if python_ready() {
+        within_timeout(|| {
+            let server = PythonServer::start();
+            let host = format!("127.0.0.1:{}", server.port);
+            let (mut ws, extensions) = server.connect_with(ClientConfig::new(host, "/echo"));
+            assert_eq!(extensions, "");
+            assert_eq!(server.opened("/echo"), "");
+            ws.conn().send_text("plain").unwrap();
+            expect_text(&mut ws, "plain");
+            close_and_finish(ws, 1000, "");
         });
     }
 }

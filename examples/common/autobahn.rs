@@ -36,13 +36,18 @@ pub fn run_all(base: &WsUrl, agent: &str) -> Result<u32, Box<dyn Error>> {
     Ok(count)
 }
 
-/// A client with limits that fit the suite's largest messages (16 MiB).
+/// A client with limits that fit the suite's largest messages (16 MiB), offering
+/// permessage-deflate when the `deflate` feature is on.
 fn connect(url: &WsUrl) -> Result<Driver, Box<dyn Error>> {
     let stream = TcpStream::connect(&url.addr)?;
     let options = Options::new()
         .max_message_size(echo::MAX_MESSAGE)
         .max_frame_size(echo::MAX_MESSAGE);
-    let conn = Connection::client(ClientConfig::new(&url.host, &url.path).options(options))?;
+    let config = ClientConfig::new(&url.host, &url.path).options(options);
+    // The suite's cases 12 and 13 need permessage-deflate offered.
+    #[cfg(feature = "deflate")]
+    let config = config.deflate(wsmachine::DeflateConfig::new());
+    let conn = Connection::client(config)?;
     Ok(Driver::new(stream, conn)?)
 }
 

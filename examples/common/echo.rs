@@ -1,5 +1,6 @@
 //! The echo service: every text and binary message goes back as the same kind. Used by the
 //! echo server for each connection and by the Autobahn client for each test case.
+//! permessage-deflate (RFC 7692) is accepted when the crate's `deflate` feature is on.
 
 use super::driver::Driver;
 use std::io;
@@ -27,6 +28,8 @@ pub struct Outcome {
     pub echoed: u64,
     /// The failure the engine reported, if any.
     pub failure: Option<String>,
+    /// The `Sec-WebSocket-Extensions` in force (empty when none).
+    pub extensions: String,
 }
 
 /// The options of the echo server: Autobahn-sized limits, keepalive pings for idle clients.
@@ -37,6 +40,14 @@ pub fn server_options() -> Options {
         .keepalive(Duration::from_secs(20), Duration::from_secs(20))
 }
 
+/// The echo server's configuration: [`server_options`], permessage-deflate accepted.
+pub fn server_config(options: Options) -> ServerConfig {
+    let config = ServerConfig::new().options(options);
+    #[cfg(feature = "deflate")]
+    let config = config.deflate(wsmachine::DeflateConfig::new());
+    config
+}
+
 /// Echoes messages until the connection closes.
 pub fn echo_until_closed(driver: &mut Driver) -> io::Result<Outcome> {
     let mut outcome = Outcome {
@@ -45,6 +56,7 @@ pub fn echo_until_closed(driver: &mut Driver) -> io::Result<Outcome> {
         reason: String::new(),
         echoed: 0,
         failure: None,
+        extensions: String::new(),
     };
     while let Some(event) = driver.next_event()? {
         // A send fails only once our close frame is queued (the peer closed, or the engine
@@ -52,6 +64,10 @@ pub fn echo_until_closed(driver: &mut Driver) -> io::Result<Outcome> {
         let sent = match event {
             Event::Text(text) => driver.conn().send_text(&text).is_ok(),
             Event::Binary(data) => driver.conn().send_binary(&data).is_ok(),
+            Event::Open { extensions, .. } => {
+                outcome.extensions = extensions;
+                false
+            }
             Event::Error(failure) => {
                 outcome.failure = Some(failure.to_string());
                 false
@@ -80,7 +96,7 @@ pub fn serve_connection(stream: TcpStream) -> io::Result<Outcome> {
 
 /// [`serve_connection`] with other options (tests use short keepalive timers).
 pub fn serve_connection_with(stream: TcpStream, options: Options) -> io::Result<Outcome> {
-    let conn = Connection::server(ServerConfig::new().options(options));
+    let conn = Connection::server(server_config(options));
     let mut driver = Driver::new(stream, conn)?;
     let outcome = echo_until_closed(&mut driver);
     driver.finish(LINGER);

@@ -14,9 +14,20 @@ import websockets
 LARGE = 4 * 1024 * 1024
 
 
-def connect(port):
-    # The default 1 MiB limit would refuse the large echo.
-    return websockets.connect(f"ws://127.0.0.1:{port}/", max_size=None)
+def connect(port, compression=None):
+    # The default 1 MiB limit would refuse the large echo. Compression is off unless a
+    # scenario asks for it, so that the plain frames are tested too.
+    return websockets.connect(
+        f"ws://127.0.0.1:{port}/", max_size=None, compression=compression
+    )
+
+
+def extension_names(ws):
+    protocol = getattr(ws, "protocol", None)  # new asyncio API (websockets >= 13)
+    extensions = getattr(protocol, "extensions", None)
+    if extensions is None:
+        extensions = ws.extensions
+    return [e.name for e in extensions]
 
 
 def expect(what, got, want):
@@ -85,7 +96,22 @@ async def close(port):
     return "server echoed close codes " + ",".join(seen)
 
 
-SCENARIOS = {f.__name__: f for f in [text, binary, large, fragmented, ping, close]}
+async def deflate(port):
+    async with connect(port, compression="deflate") as ws:
+        expect("negotiated extensions", extension_names(ws), ["permessage-deflate"])
+        text = "compressible text, " * (LARGE // 19)
+        await ws.send(text)
+        expect("compressed text echo", await ws.recv(), text)
+        data = os.urandom(LARGE // 4)
+        await ws.send(data)
+        expect("incompressible binary echo", await ws.recv(), data)
+        for message in ["short", "context takeover: " * 10, "context takeover: " * 10]:
+            await ws.send(message)
+            expect("small compressed echo", await ws.recv(), message)
+    return "permessage-deflate negotiated, 5 messages echoed"
+
+
+SCENARIOS = {f.__name__: f for f in [text, binary, large, fragmented, ping, close, deflate]}
 
 
 def main():

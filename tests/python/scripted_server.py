@@ -1,8 +1,10 @@
 """Python `websockets` server with one behaviour per request path, for a client under test.
 
-Prints "listening PORT" once it accepts connections on 127.0.0.1 (an ephemeral port), then,
-for every connection that ends, a tab-separated line "closed PATH CODE REASON" with the close
-code and reason it received (1006 and an empty reason when no close frame came).
+Prints "listening PORT" once it accepts connections on 127.0.0.1 (an ephemeral port), then
+tab-separated lines: "open PATH EXTENSIONS" when a connection opens (the negotiated extension
+names, comma-separated), and "closed PATH CODE REASON" when it ends, with the close code and
+reason it received (1006 and an empty reason when no close frame came). permessage-deflate
+is accepted when the client offers it.
 
 Paths:
   /echo          echoes every message as the same kind.
@@ -43,8 +45,17 @@ async def server_close(ws):
 ROUTES = {"/echo": echo, "/ping": ping, "/server-close": server_close}
 
 
+def extension_names(ws):
+    protocol = getattr(ws, "protocol", None)  # new asyncio API (websockets >= 13)
+    extensions = getattr(protocol, "extensions", None)
+    if extensions is None:
+        extensions = ws.extensions
+    return ",".join(e.name for e in extensions)
+
+
 async def handler(ws):
     path = request_path(ws)
+    print(f"open\t{path}\t{extension_names(ws)}", flush=True)
     try:
         await ROUTES[path](ws)
     except websockets.ConnectionClosed:
