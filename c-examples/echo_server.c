@@ -3,9 +3,10 @@
  *
  *   echo_server [PORT [HOST [PING_MS]]]      (defaults: 9001, 127.0.0.1, 20000)
  *
- * Every text and binary message comes back as the same kind. Idle clients get keepalive
- * pings every PING_MS and are dropped when no pong follows within PING_MS. Limits fit the
- * Autobahn TestSuite (messages up to 64 MiB). PORT 0 picks a free port. It prints
+ * Every text and binary message comes back as the same kind; permessage-deflate is accepted
+ * when a client offers it. Idle clients get keepalive pings every PING_MS and are dropped
+ * when no pong follows within PING_MS. Limits fit the Autobahn TestSuite (messages up to
+ * 64 MiB). PORT 0 picks a free port. It prints
  * "listening on HOST:PORT" on stdout once ready; SIGINT or SIGTERM closes every client
  * with 1001 and exits 0 once they are gone (or after 3 s).
  */
@@ -162,16 +163,22 @@ int main(int argc, char **argv) {
     }
 
     wsm_options *options = NULL;
+    wsm_deflate *deflate = NULL;
     wsm_server_config *config = NULL;
     if (wsm_options_new(&options) != WSM_OK || wsm_server_config_new(&config) != WSM_OK ||
+        wsm_deflate_new(&deflate) != WSM_OK ||
         wsm_options_set_max_message_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_max_frame_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_keepalive(options, ping_ms, ping_ms) != WSM_OK ||
-        wsm_server_config_set_options(config, options) != WSM_OK) {
+        wsm_server_config_set_options(config, options) != WSM_OK ||
+        /* permessage-deflate is accepted when a client offers it (default parameters). */
+        wsm_server_config_set_deflate(config, deflate) != WSM_OK) {
         fprintf(stderr, "cannot configure the server\n");
         return 1;
     }
-    wsm_options_free(options); /* the configuration keeps its own copy */
+    /* The configuration keeps its own copies. */
+    wsm_options_free(options);
+    wsm_deflate_free(deflate);
 
     int listener = listen_on(host, port);
     if (listener < 0) {

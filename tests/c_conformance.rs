@@ -48,23 +48,31 @@ fn close_payload(code: u16, reason: &str) -> Vec<u8> {
     p
 }
 
-/// What the server sent after the handshake: its frames (FIN, opcode, payload), and whether
-/// it ended the TCP connection.
+/// What the server sent after the handshake: its frames (first byte: FIN, RSV and opcode;
+/// payload), and whether it ended the TCP connection.
 #[derive(Debug, PartialEq, Eq)]
 struct Answer {
-    frames: Vec<(bool, u8, Vec<u8>)>,
+    frames: Vec<(u8, Vec<u8>)>,
     tcp_closed: bool,
 }
 
 /// Opens a connection, sends `input` after the handshake, and reads until the server ends
 /// TCP (or 10 s pass).
 fn exchange(port: u16, input: &[u8]) -> Answer {
+    exchange_offering(port, input, None).1
+}
+
+/// [`exchange`] with a `Sec-WebSocket-Extensions` offer; also returns the handshake answer.
+fn exchange_offering(port: u16, input: &[u8], extensions: Option<&str>) -> (String, Answer) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_nodelay(true).unwrap();
+    let offer = extensions.map_or(String::new(), |e| {
+        format!("Sec-WebSocket-Extensions: {e}\r\n")
+    });
     let request = format!(
         "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
+         {offer}Sec-WebSocket-Version: 13\r\n\r\n"
     );
     s.write_all(request.as_bytes()).unwrap();
     // The server may answer part of the input while we still write it: write from a thread.
@@ -96,13 +104,15 @@ fn exchange(port: u16, input: &[u8]) -> Answer {
         .expect("no handshake answer")
         + 4;
     assert!(received.starts_with(b"HTTP/1.1 101"), "no 101 answer");
-    Answer {
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    let answer = Answer {
         frames: parse_frames(&received[head_end..]),
         tcp_closed,
-    }
+    };
+    (head, answer)
 }
 
-fn parse_frames(mut data: &[u8]) -> Vec<(bool, u8, Vec<u8>)> {
+fn parse_frames(mut data: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut frames = Vec::new();
     while data.len() >= 2 {
         assert_eq!(data[1] & 0x80, 0, "a server frame was masked");
@@ -118,11 +128,7 @@ fn parse_frames(mut data: &[u8]) -> Vec<(bool, u8, Vec<u8>)> {
             data.len() >= header + len,
             "truncated frame from the server"
         );
-        frames.push((
-            data[0] & 0x80 != 0,
-            data[0] & 0x0F,
-            data[header..header + len].to_vec(),
-        ));
+        frames.push((data[0], data[header..header + len].to_vec()));
         data = &data[header + len..];
     }
     assert!(data.is_empty(), "trailing bytes from the server");
@@ -326,16 +332,18 @@ fn run_cases(server: &str, port: u16) -> Vec<String> {
         let got: Vec<(u8, Vec<u8>)> = answer
             .frames
             .iter()
-            .map(|(_, op, p)| {
+            .map(|(b0, p)| {
+                let op = b0 & 0x0F;
                 // The reason of the server's close frame is free text: compare the code only.
-                if *op == CLOSE && p.len() > 2 {
-                    (*op, p[..2].to_vec())
+                if op == CLOSE && p.len() > 2 {
+                    (op, p[..2].to_vec())
                 } else {
-                    (*op, p.clone())
+                    (op, p.clone())
                 }
             })
             .collect();
-        let all_fin = answer.frames.iter().all(|(fin, _, _)| *fin);
+        // Whole, uncompressed frames: FIN set, no RSV bit.
+        let all_fin = answer.frames.iter().all(|(b0, _)| b0 & 0xF0 == 0x80);
         if got != case.expected || !answer.tcp_closed || !all_fin {
             let shown: Vec<String> = got
                 .iter()
@@ -366,6 +374,53 @@ fn c_echo_server_passes_the_cases_as_the_rust_echo_server_does() {
         failures.join("\n")
     );
     println!("{count} cases: the C and the Rust echo servers answer every one as expected");
+    let (status, _) = c_server.stop();
+    assert!(status.success());
+}
+
+/// With permessage-deflate offered, both servers accept it, answer a long message with the
+/// same compressed frame (RSV1 set), and inflate a compressed message from the client.
+fn deflate_answers(port: u16) -> (String, Answer) {
+    // "Hello" compressed with an empty window, sync-flushed, tail removed (RFC 7692 §7.2.3.1).
+    let compressed_hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let text = "compress me ".repeat(20);
+    let input = [
+        fin(TEXT, text.as_bytes()),
+        frame(0x80 | 0x40 | TEXT, &compressed_hello),
+        fin(CLOSE, &close_payload(1000, "")),
+    ]
+    .concat();
+    exchange_offering(port, &input, Some("permessage-deflate"))
+}
+
+#[test]
+fn c_echo_server_speaks_permessage_deflate_as_the_rust_echo_server_does() {
+    let mut cmd = Command::new(c_programs(false).join("echo_server"));
+    cmd.arg("0");
+    let c_server = Server::start(cmd, "echo_server-deflate");
+    let rust_server = RustEchoServer::start();
+    let (c_head, c_answer) = deflate_answers(c_server.port);
+    let (rust_head, rust_answer) = deflate_answers(rust_server.port);
+    for head in [&c_head, &rust_head] {
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("sec-websocket-extensions: permessage-deflate"),
+            "{head}"
+        );
+    }
+    assert_eq!(c_answer, rust_answer, "the C and Rust echo servers differ");
+    let frames = &c_answer.frames;
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    // The long text comes back compressed (FIN + RSV1 + text), far shorter; the compressed
+    // "Hello" was inflated, and comes back plain (under the 32-byte minimum for compression).
+    assert_eq!(frames[0].0, 0x80 | 0x40 | TEXT);
+    assert!(frames[0].1.len() < 60, "{} bytes", frames[0].1.len());
+    assert_eq!(frames[1], (0x80 | TEXT, b"Hello".to_vec()));
+    assert_eq!(
+        (frames[2].0, &frames[2].1[..2]),
+        (0x80 | CLOSE, &[0x03, 0xe8][..])
+    );
+    assert!(c_answer.tcp_closed);
     let (status, _) = c_server.stop();
     assert!(status.success());
 }

@@ -70,7 +70,9 @@ fn exercise_echo_server(server: Server, client: Command) {
     let out = run_with_timeout(c.arg(server.url("/")), TIMEOUT);
     assert_clean_run("client", &out);
     for i in 0..3 {
-        let mut ws = WsClient::connect(server.port, "/").unwrap();
+        // The second one compresses (permessage-deflate), so its code paths run too.
+        let mut ws = WsClient::connect_with(server.port, "/", i == 1).unwrap();
+        assert_eq!(ws.conn.extensions().is_empty(), i != 1);
         let text = format!("message {i} ✓");
         ws.send_text(&text).unwrap();
         assert_eq!(ws.next(TIMEOUT).unwrap(), Some(Got::Text(text)));

@@ -295,10 +295,18 @@ pub enum Got {
 impl WsClient {
     /// Connects and completes the opening handshake.
     pub fn connect(port: u16, path: &str) -> io::Result<WsClient> {
+        Self::connect_with(port, path, false)
+    }
+
+    /// Connects, offering permessage-deflate when `deflate`, and completes the handshake.
+    pub fn connect_with(port: u16, path: &str, deflate: bool) -> io::Result<WsClient> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_nodelay(true)?;
-        let conn = Connection::client(ClientConfig::new(format!("127.0.0.1:{port}"), path))
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let mut config = ClientConfig::new(format!("127.0.0.1:{port}"), path);
+        if deflate {
+            config = config.deflate(wsmachine::DeflateConfig::new());
+        }
+        let conn = Connection::client(config).map_err(|e| io::Error::other(e.to_string()))?;
         let mut client = WsClient {
             stream,
             conn,
