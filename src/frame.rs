@@ -176,9 +176,8 @@ impl FrameHeader {
     }
 }
 
-/// Appends a whole frame (header, then the payload masked with `mask` if given) to `out`.
-/// A masked payload is masked in small blocks on the stack and appended block by block, so
-/// memory is written once, without first zeroing the output.
+/// Appends a whole frame (header, then the payload masked with `mask` if given) to `out`,
+/// writing the output once: masking is fused into the copy.
 #[inline]
 pub fn write_frame(
     out: &mut bytes::BytesMut,
@@ -189,7 +188,6 @@ pub fn write_frame(
     payload: &[u8],
 ) {
     const SMALL: usize = 128;
-    const BLOCK: usize = 4096;
     let header = FrameHeader {
         fin,
         rsv,
@@ -197,26 +195,27 @@ pub fn write_frame(
         mask,
         payload_len: payload.len() as u64,
     };
-    let mut head = [0u8; MAX_HEADER_LEN];
-    let hlen = header.encode(&mut head);
-    out.reserve(hlen + payload.len());
-    out.extend_from_slice(&head[..hlen]);
     match mask {
-        None => out.extend_from_slice(payload),
+        // A small frame is assembled on the stack and appended at once.
         Some(key) if payload.len() <= SMALL => {
-            let mut block = [0u8; SMALL];
-            let dst = &mut block[..payload.len()];
-            copy_masked(dst, payload, key);
-            out.extend_from_slice(dst);
+            let mut block = [0u8; MAX_HEADER_LEN + SMALL];
+            let hlen = header.encode(&mut block);
+            copy_masked(&mut block[hlen..hlen + payload.len()], payload, key);
+            out.extend_from_slice(&block[..hlen + payload.len()]);
         }
         Some(key) => {
-            let mut block = [0u8; BLOCK];
-            // BLOCK is a multiple of 4, so every block starts at key phase 0.
-            for chunk in payload.chunks(BLOCK) {
-                let dst = &mut block[..chunk.len()];
-                copy_masked(dst, chunk, key);
-                out.extend_from_slice(dst);
-            }
+            let mut head = [0u8; MAX_HEADER_LEN];
+            let hlen = header.encode(&mut head);
+            out.reserve(hlen + payload.len());
+            out.extend_from_slice(&head[..hlen]);
+            crate::mask::extend_masked(out, payload, key, 0);
+        }
+        None => {
+            let mut head = [0u8; MAX_HEADER_LEN];
+            let hlen = header.encode(&mut head);
+            out.reserve(hlen + payload.len());
+            out.extend_from_slice(&head[..hlen]);
+            out.extend_from_slice(payload);
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Randomness for the client's `Sec-WebSocket-Key` and its masking keys (RFC 6455 §10.3:
 //! masking keys must be unpredictable to scripts that choose the payload).
 //!
-//! The default source reads the operating system's generator through `getrandom`, fetching
-//! masking keys in batches so that a key costs a few nanoseconds, not a system call.
+//! The default source is ChaCha12 keyed from the operating system's generator (through
+//! `getrandom`), and masking keys are drawn in batches, so a key costs a few nanoseconds,
+//! not a system call.
 
 use alloc::boxed::Box;
 
@@ -46,11 +47,29 @@ impl RandomSource for OsRandom {
     }
 }
 
+/// A ChaCha12 stream cipher keyed once from the operating system's generator: as
+/// unpredictable as its seed, at user-space speed.
+#[cfg(feature = "std")]
+struct SeededChaCha(rand_chacha::ChaCha12Rng);
+
+#[cfg(feature = "std")]
+impl RandomSource for SeededChaCha {
+    fn fill(&mut self, buf: &mut [u8]) {
+        use rand_chacha::rand_core::RngCore;
+        self.0.fill_bytes(buf);
+    }
+}
+
 /// The random source a connection uses when none is configured.
 pub(crate) fn default_source() -> Option<Box<dyn RandomSource>> {
     #[cfg(feature = "std")]
     {
-        Some(Box::new(OsRandom))
+        use rand_chacha::rand_core::SeedableRng;
+        let mut seed = [0u8; 32];
+        OsRandom.fill(&mut seed);
+        Some(Box::new(SeededChaCha(rand_chacha::ChaCha12Rng::from_seed(
+            seed,
+        ))))
     }
     #[cfg(not(feature = "std"))]
     {

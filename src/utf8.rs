@@ -49,18 +49,23 @@ impl Utf8Validator {
                 Err(_) => return Err(InvalidUtf8),
             }
         }
-        if simdutf8::basic::from_utf8(bytes).is_ok() {
+        // Validate everything up to a code point cut by the end of the piece in one fast
+        // pass; only the cut tail (at most 3 bytes) needs the slower, position-aware check.
+        let cut = incomplete_tail_start(bytes);
+        if simdutf8::basic::from_utf8(&bytes[..cut]).is_err() {
+            return Err(InvalidUtf8);
+        }
+        let tail = &bytes[cut..];
+        if tail.is_empty() {
             return Ok(());
         }
-        match simdutf8::compat::from_utf8(bytes) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_none() => {
-                let tail = &bytes[e.valid_up_to()..];
+        match simdutf8::compat::from_utf8(tail) {
+            Err(e) if e.error_len().is_none() && e.valid_up_to() == 0 => {
                 self.partial[..tail.len()].copy_from_slice(tail);
                 self.partial_len = tail.len() as u8;
                 Ok(())
             }
-            Err(_) => Err(InvalidUtf8),
+            _ => Err(InvalidUtf8),
         }
     }
 
@@ -73,6 +78,26 @@ impl Utf8Validator {
     pub fn reset(&mut self) {
         self.partial_len = 0;
     }
+}
+
+/// Where a multi-byte sequence that the end of `bytes` cuts short begins (`bytes.len()` when
+/// the end cuts none). Only the last three bytes are looked at.
+fn incomplete_tail_start(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=len.min(3) {
+        let b = bytes[len - back];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: the lead is further back
+        }
+        let width = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xFF => 4,
+            _ => 1,
+        };
+        return if width > back { len - back } else { len };
+    }
+    len
 }
 
 /// Length of the sequence a (valid) lead byte starts.

@@ -45,6 +45,9 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 use timers::Timers;
 
+/// The largest drained output buffer kept for the next message.
+const RETAINED_OUTPUT: usize = 8 << 10;
+
 /// Which end of the connection this is. Clients mask what they send; servers must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -119,8 +122,12 @@ struct Handshake {
 struct Receiver {
     /// The frame whose payload is arriving.
     frame: Option<crate::frame::FrameHeader>,
-    /// Payload bytes of that frame already unmasked (and validated, for text).
+    /// Payload bytes of that frame already validated (for text) and accounted for.
     processed: usize,
+    /// Payload bytes of that frame already unmasked (`receive` may unmask as it copies).
+    unmasked: usize,
+    /// The size of the last `receive`, to leave room for the next read past a frame's end.
+    last_read: usize,
     /// The fragmented message in progress.
     message: Option<MessageKind>,
     /// Its length so far.
@@ -346,8 +353,12 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
         if n == self.output.len() {
-            // Drained: an idle connection holds no output buffer.
-            self.output = BytesMut::new();
+            // Drained: keep a small buffer for the next message, free a large one.
+            if self.output.capacity() > RETAINED_OUTPUT {
+                self.output = BytesMut::new();
+            } else {
+                self.output.clear();
+            }
         } else {
             self.output.advance(n);
         }
@@ -434,6 +445,8 @@ impl Connection {
             self.rx_activity = true;
             self.timers.pong.stop();
         }
+        // A borrowed event cannot outlive this call: drop what it lent.
+        self.settle_lent();
         if self.rpos > 0 {
             // Drop what was decoded; a fully drained buffer is reused from its start.
             if self.rpos == self.input.len() {
@@ -443,7 +456,9 @@ impl Connection {
             }
             self.rpos = 0;
         }
-        self.input.extend_from_slice(data);
+        self.rx.last_read = data.len();
+        let rest = self.unmask_into_input(data);
+        self.input.extend_from_slice(rest);
         self.process();
     }
 
