@@ -183,8 +183,14 @@ impl Connection {
             }
             if arrived < len {
                 // Make room, in one allocation, for the rest of the frame and for what the
-                // read that ends it brings beyond it (so it is not copied again).
-                self.input.reserve(len - arrived + self.rx.last_read);
+                // read that ends it brings beyond it (so it is not copied again). Decoded
+                // bytes go first, so they are neither kept nor copied.
+                let wanted = len - arrived + self.rx.last_read;
+                if self.input.capacity() - self.input.len() < wanted {
+                    self.input.advance(self.rpos);
+                    self.rpos = 0;
+                    self.input.reserve(wanted);
+                }
                 return None;
             }
             self.rx.frame = None;
