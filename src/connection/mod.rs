@@ -26,6 +26,7 @@
 #[cfg(feature = "deflate")]
 mod compression;
 mod recv;
+mod scan;
 mod send;
 mod timers;
 
@@ -141,6 +142,8 @@ struct Receiver {
     allowed_rsv: u8,
     /// The message in progress is compressed (permessage-deflate).
     compressed: bool,
+    /// What `receive`'s unmasking copy knows about the end of the input.
+    scan_end: scan::ScanEnd,
 }
 
 /// A WebSocket connection, client or server: a pure state machine (see the module docs for
@@ -457,8 +460,7 @@ impl Connection {
             self.rpos = 0;
         }
         self.rx.last_read = data.len();
-        let rest = self.unmask_into_input(data);
-        self.input.extend_from_slice(rest);
+        self.copy_in(data);
         self.process();
     }
 
@@ -737,6 +739,7 @@ impl Connection {
     fn closing_handshake_done(&mut self) {
         self.input.clear();
         self.rpos = 0;
+        self.rx.scan_end = scan::ScanEnd::Unknown;
         match self.role {
             Role::Server => self.finish(true),
             Role::Client => {
