@@ -7,10 +7,6 @@
 /// XORs `key` over `buf`, as if `buf` started at byte `offset` of the payload.
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    if key == [0; 4] {
-        // A zero key masks nothing (the receive path zeroes keys of payloads it unmasked).
-        return;
-    }
     let key = rotate_key(key, offset);
     if buf.len() < 16 {
         for (i, b) in buf.iter_mut().enumerate() {
@@ -58,10 +54,6 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
 /// stack block, so memory is written once, without zeroing it first.
 pub fn extend_masked(out: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], offset: usize) {
     const BLOCK: usize = 4096;
-    if key == [0; 4] {
-        out.extend_from_slice(src);
-        return;
-    }
     let key = rotate_key(key, offset);
     out.reserve(src.len());
     let mut block = [0u8; BLOCK];

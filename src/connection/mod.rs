@@ -26,7 +26,6 @@
 #[cfg(feature = "deflate")]
 mod compression;
 mod recv;
-mod scan;
 mod send;
 mod timers;
 
@@ -142,8 +141,6 @@ struct Receiver {
     allowed_rsv: u8,
     /// The message in progress is compressed (permessage-deflate).
     compressed: bool,
-    /// What `receive`'s unmasking copy knows about the end of the input.
-    scan_end: scan::ScanEnd,
 }
 
 /// A WebSocket connection, client or server: a pure state machine (see the module docs for
@@ -460,7 +457,8 @@ impl Connection {
             self.rpos = 0;
         }
         self.rx.last_read = data.len();
-        self.copy_in(data);
+        let rest = self.unmask_into_input(data);
+        self.input.extend_from_slice(rest);
         self.process();
     }
 
@@ -739,7 +737,6 @@ impl Connection {
     fn closing_handshake_done(&mut self) {
         self.input.clear();
         self.rpos = 0;
-        self.rx.scan_end = scan::ScanEnd::Unknown;
         match self.role {
             Role::Server => self.finish(true),
             Role::Client => {

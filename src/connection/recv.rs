@@ -252,6 +252,30 @@ impl Connection {
         Decoded::Queued
     }
 
+    /// While a masked frame's payload is arriving, `receive` unmasks it as it copies it into
+    /// the input (one pass over memory instead of two). Returns the part of `data` left to
+    /// append as is.
+    pub(super) fn unmask_into_input<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        let Some(FrameHeader {
+            mask: Some(key),
+            payload_len,
+            ..
+        }) = self.rx.frame
+        else {
+            return data;
+        };
+        let have = self.input.len() - self.rpos;
+        // Only when everything buffered of the frame is already unmasked.
+        if have != self.rx.unmasked || !matches!(self.state, State::Open | State::Closing) {
+            return data;
+        }
+        let take = (payload_len as usize - have).min(data.len());
+        self.input.reserve(data.len());
+        crate::mask::extend_masked(&mut self.input, &data[..take], key, have);
+        self.rx.unmasked += take;
+        &data[take..]
+    }
+
     /// An idle connection holds no input buffer.
     fn release_idle_input(&mut self) {
         if self.rpos == self.input.len() && self.lent_input == 0 {
