@@ -53,9 +53,17 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
 /// `out`: the copy the caller makes anyway, with the XOR fused in. Masks through a small
 /// stack block, so memory is written once, without zeroing it first.
 pub fn extend_masked(out: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], offset: usize) {
-    const BLOCK: usize = 4096;
     let key = rotate_key(key, offset);
     out.reserve(src.len());
+    // The block is zeroed on every call: size it to the piece.
+    if src.len() <= 256 {
+        extend_through::<256>(out, src, key);
+    } else {
+        extend_through::<4096>(out, src, key);
+    }
+}
+
+fn extend_through<const BLOCK: usize>(out: &mut bytes::BytesMut, src: &[u8], key: [u8; 4]) {
     let mut block = [0u8; BLOCK];
     // BLOCK is a multiple of 4, so every block starts at the same key phase.
     for chunk in src.chunks(BLOCK) {
