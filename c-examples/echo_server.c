@@ -6,7 +6,12 @@
  * Every text and binary message comes back as the same kind; permessage-deflate is accepted
  * when a client offers it. Idle clients get keepalive pings every PING_MS and are dropped
  * when no pong follows within PING_MS. Limits fit the Autobahn TestSuite (messages up to
- * 64 MiB). PORT 0 picks a free port. It prints
+ * 64 MiB). PORT 0 picks a free port.
+ *
+ * Like the Rust echo server, for browsers and the peer tests: the subprotocol is "chat.v2",
+ * else "chat.v1", when the client offers it; the text message "close-me CODE REASON" makes
+ * the server close with that code and reason instead of echoing it (a test hook); the exit
+ * line counts the pongs clients sent. It prints
  * "listening on HOST:PORT" on stdout once ready; SIGINT or SIGTERM closes every client
  * with 1001 and exits 0 once they are gone (or after 3 s).
  */
@@ -46,6 +51,27 @@ static struct client *clients = NULL;
 static size_t client_count = 0, client_cap = 0;
 static struct pollfd *pfds = NULL;
 static unsigned long served = 0;
+static unsigned long pongs = 0;
+
+#define CLOSE_HOOK "close-me "
+
+/* A text message "close-me CODE REASON" with a code a server may send: closes with it. */
+static int close_hook(wsm_conn *conn, const char *text, size_t len) {
+    size_t prefix = strlen(CLOSE_HOOK);
+    char buf[160];
+    if (len <= prefix || len >= sizeof buf || memcmp(text, CLOSE_HOOK, prefix) != 0) {
+        return 0;
+    }
+    memcpy(buf, text + prefix, len - prefix);
+    buf[len - prefix] = '\0';
+    char *end = NULL;
+    unsigned long code = strtoul(buf, &end, 10);
+    if (end == buf || (*end != ' ' && *end != '\0')) {
+        return 0;
+    }
+    const char *reason = *end == ' ' ? end + 1 : end;
+    return wsm_conn_close(conn, (uint16_t)(code > 0xffff ? 0 : code), reason) == WSM_OK;
+}
 
 static int add_client(int fd, const wsm_server_config *config, uint64_t now) {
     if (client_count == client_cap) {
@@ -99,8 +125,14 @@ static void handle_events(struct client *c) {
     while (wsm_conn_next_event(c->conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
         switch (ev.kind) {
         case WSM_EVENT_TEXT:
+            if (close_hook(c->conn, (const char *)ev.data, ev.len)) {
+                break;
+            }
             /* ev.data stays valid through this call; WRONG_STATE after a close is fine. */
             wsm_conn_send_text(c->conn, (const char *)ev.data, ev.len);
+            break;
+        case WSM_EVENT_PONG:
+            pongs++;
             break;
         case WSM_EVENT_BINARY:
             wsm_conn_send_binary(c->conn, ev.data, ev.len);
@@ -170,6 +202,8 @@ int main(int argc, char **argv) {
         wsm_options_set_max_message_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_max_frame_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_keepalive(options, ping_ms, ping_ms) != WSM_OK ||
+        wsm_server_config_add_subprotocol(config, "chat.v2") != WSM_OK ||
+        wsm_server_config_add_subprotocol(config, "chat.v1") != WSM_OK ||
         wsm_server_config_set_options(config, options) != WSM_OK ||
         /* permessage-deflate is accepted when a client offers it (default parameters). */
         wsm_server_config_set_deflate(config, deflate) != WSM_OK) {
@@ -279,6 +313,6 @@ int main(int argc, char **argv) {
         close(listener);
     }
     wsm_server_config_free(config);
-    fprintf(stderr, "echo server: served %lu connections\n", served);
+    fprintf(stderr, "echo server: served %lu connections, %lu pongs\n", served, pongs);
     return 0;
 }

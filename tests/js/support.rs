@@ -1,0 +1,225 @@
+//! Shared by the peer tests (`tests/browser.rs`, `tests/node_ws.rs`): whether Node, the npm
+//! packages of `tests/js` and Chromium are here (a visible skip, or a failure under
+//! `CI=true`), running the Node scripts with a timeout, and the Rust echo server example as
+//! a child process whose stderr lines the test can wait for.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Bounds every peer run: a peer that stops answering fails the test instead of hanging it.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub const GREETING: &str = "Привет, сервер!";
+
+pub fn js_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
+}
+
+/// Whether a test may run: `Err(reason)` when a peer is missing. Under `CI=true` a missing
+/// peer fails the test; otherwise a SKIP line says why.
+pub fn ready(test: &str, probes: &[fn() -> Result<String, String>]) -> bool {
+    for probe in probes {
+        if let Err(reason) = probe() {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true and {reason}");
+            }
+            // Straight to stderr: the test harness captures `eprintln!`.
+            let _ = writeln!(io::stderr(), "SKIP {test}: {reason}");
+            return false;
+        }
+    }
+    true
+}
+
+/// Node and the exact npm packages of `tests/js` (installed by `npm ci` there): the
+/// versions, as "node vX ws Y playwright-core Z".
+pub fn node_packages() -> Result<String, String> {
+    let out = Command::new("node")
+        .current_dir(js_dir())
+        .args([
+            "-e",
+            "console.log(`node ${process.version} ws ${require('ws/package.json').version} \
+             playwright-core ${require('playwright-core/package.json').version}`)",
+        ])
+        .output()
+        .map_err(|e| format!("node cannot be run ({e}); install Node.js"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the npm packages of tests/js are missing (run `npm ci` in tests/js): {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Debian's Chromium at /usr/bin/chromium: its version line.
+pub fn chromium() -> Result<String, String> {
+    let out = Command::new("/usr/bin/chromium")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("/usr/bin/chromium cannot be run ({e}); apt-get install chromium"))?;
+    if !out.status.success() {
+        return Err("/usr/bin/chromium --version failed".into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Runs `node SCRIPT ARGS...` in `tests/js`, killed after [`PEER_TIMEOUT`].
+pub fn node(script: &str, args: &[&str]) -> Output {
+    let mut child = Command::new("node")
+        .current_dir(js_dir())
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node {script}: {e}"));
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A child process whose stderr lines are collected as they come; killed when dropped.
+pub struct Process {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    new_line: Receiver<()>,
+}
+
+impl Process {
+    /// Starts `cmd` with stderr piped (stdout too when `ready_on_stdout`) and waits up to
+    /// [`PEER_TIMEOUT`] for a line containing `ready`; returns it with the process.
+    pub fn start(mut cmd: Command, ready: &str) -> (Process, String) {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, new_line) = mpsc::channel();
+        let streams: [Box<dyn io::Read + Send>; 2] = [
+            Box::new(child.stdout.take().unwrap()),
+            Box::new(child.stderr.take().unwrap()),
+        ];
+        for stream in streams {
+            let (lines, tx) = (lines.clone(), tx.clone());
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    lines.lock().unwrap().push(line);
+                    let _ = tx.send(());
+                }
+            });
+        }
+        let mut process = Process {
+            child,
+            lines,
+            new_line,
+        };
+        let line = process.wait_for(|l| l.contains(ready), PEER_TIMEOUT);
+        (process, line)
+    }
+
+    /// Every line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits for a line `matches` accepts (panics after `timeout`, or if the process ends).
+    pub fn wait_for(&mut self, matches: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.lines().into_iter().find(|l| matches(l)) {
+                return line;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                panic!(
+                    "no such line within {timeout:?}:\n{}",
+                    self.lines().join("\n")
+                );
+            }
+            if let Err(mpsc::RecvTimeoutError::Disconnected) = self.new_line.recv_timeout(left) {
+                let status = self.child.wait().ok();
+                panic!(
+                    "the process ended ({status:?}) without such a line:\n{}",
+                    self.lines().join("\n")
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Rust echo server example on an ephemeral port of 127.0.0.1, with `args` (e.g.
+/// `--ping-interval-ms 1000`); returns the process and its port.
+pub fn rust_echo_server(example: &Path, args: &[&str]) -> (Process, u16) {
+    let mut cmd = Command::new(example);
+    cmd.arg("127.0.0.1:0").args(args);
+    let (process, line) = Process::start(cmd, "echo server listening on ws://");
+    let port = line
+        .split("ws://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
+    (process, port)
+}
+
+/// The C echo server (`c-examples/echo_server`) on an ephemeral port of 127.0.0.1, pinging
+/// idle clients every `ping_ms`; returns the process and its port.
+pub fn c_echo_server(program: &Path, ping_ms: u64) -> (Process, u16) {
+    let mut cmd = Command::new(program);
+    cmd.args(["0", "127.0.0.1", &ping_ms.to_string()]);
+    let (process, line) = Process::start(cmd, "listening on 127.0.0.1:");
+    let port = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|a| a.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
+    (process, port)
+}
+
+/// Asks a process to stop (SIGTERM) and waits for it; the C echo server then prints its
+/// exit line.
+pub fn terminate(process: &mut Process) {
+    let pid = process.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    while process.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+}
