@@ -216,3 +216,59 @@ proptest! {
         prop_assert!(opened);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Large frames (which the server unmasks while copying them in) mixed with small ones,
+    /// fragmented or not, split anywhere, with events polled after some pieces only.
+    #[test]
+    fn large_frames_any_split_any_polling(
+        sizes in prop::collection::vec(prop_oneof![0usize..130, 500usize..3000, 60_000usize..70_000], 1..6),
+        fragment in prop::collection::vec(any::<bool>(), 6),
+        cuts in prop::collection::vec(any::<usize>(), 0..40),
+        polls in prop::collection::vec(any::<bool>(), 0..40),
+    ) {
+        let mut p = Pair::open();
+        let mut want = Vec::new();
+        for (i, size) in sizes.iter().enumerate() {
+            let text: String = "ab€д".chars().cycle().take(*size / 2).collect();
+            if i % 2 == 0 {
+                let data: Vec<u8> = (0..*size).map(|j| (j * 31 + i) as u8).collect();
+                if fragment[i] && data.len() > 2 {
+                    let mid = data.len() / 2;
+                    p.client.send_fragment(MessageKind::Binary, &data[..mid], false).unwrap();
+                    p.client.send_ping(b"x").unwrap();
+                    p.client.send_fragment(MessageKind::Binary, &data[mid..], true).unwrap();
+                    want.push(Event::Ping(b"x".to_vec().into()));
+                } else {
+                    p.client.send_binary(&data).unwrap();
+                }
+                want.push(Event::Binary(data.into()));
+            } else {
+                p.client.send_text(&text).unwrap();
+                want.push(Event::Text(text.into()));
+            }
+        }
+        let bytes = p.client.take_output();
+        let mut server = open_server(ServerConfig::new());
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        let mut got = Vec::new();
+        let mut start = 0;
+        for (i, cut) in cuts.iter().enumerate() {
+            server.receive(&bytes[start..*cut]);
+            start = *cut;
+            if polls.get(i).copied().unwrap_or(true) {
+                while let Some(e) = server.poll_event_ref() {
+                    got.push(e.to_owned());
+                }
+            }
+        }
+        while let Some(e) = server.poll_event() {
+            got.push(e);
+        }
+        prop_assert_eq!(got, want);
+    }
+}
