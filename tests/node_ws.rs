@@ -30,8 +30,9 @@ use std::thread;
 use support::{describe, node, ready, Process, GREETING, PEER_TIMEOUT};
 use wsmachine::{ClientConfig, CloseCode, Connection, Event, MessageKind, Options};
 
-/// The echo servers' keepalive interval here: the client's keepalive scenario idles 3.5 s.
-const PING_MS: u64 = 1000;
+/// The echo servers' keepalive interval here: the client's keepalive scenario idles 4.5 s,
+/// and the first ping goes out between one and two intervals after the last input.
+const PING_MS: u64 = 1500;
 
 const ALL_SCENARIOS: [&str; 10] = [
     "text",

@@ -54,7 +54,7 @@ pub fn node_packages() -> Result<String, String> {
             "the npm packages of tests/js are missing (run `npm ci` in tests/js): {}",
             String::from_utf8_lossy(&out.stderr)
                 .lines()
-                .next()
+                .find(|l| l.contains("Error"))
                 .unwrap_or("")
         ));
     }

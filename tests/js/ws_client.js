@@ -11,7 +11,7 @@
 const WebSocket = require("ws");
 
 const GREETING = "Привет, сервер!";
-const KEEPALIVE_IDLE_MS = 3500;
+const KEEPALIVE_IDLE_MS = 4500;
 
 function pattern(n, seed) {
   const bytes = Buffer.alloc(n);
