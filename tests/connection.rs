@@ -837,3 +837,38 @@ fn plain_http_get_can_be_answered_with_a_page() {
     s.receive(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(s.pending_output().starts_with(b"HTTP/1.1 400 "));
 }
+
+#[test]
+fn fragments_split_at_every_byte_with_polls_between() {
+    // Exercises unmasking at every stage: in place, while copying in, on the way into the
+    // reassembly buffer.
+    let mut p = Pair::open();
+    p.client
+        .send_fragment(MessageKind::Binary, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], false)
+        .unwrap();
+    p.client
+        .send_fragment(MessageKind::Binary, &[11, 12, 13], true)
+        .unwrap();
+    p.client
+        .send_fragment(MessageKind::Text, "Привет, ".as_bytes(), false)
+        .unwrap();
+    p.client
+        .send_fragment(MessageKind::Text, "сервер!".as_bytes(), true)
+        .unwrap();
+    let bytes = p.client.take_output();
+    for split in 0..=bytes.len() {
+        let mut s = open_server(ServerConfig::new());
+        s.receive(&bytes[..split]);
+        let mut got = events(&mut s);
+        s.receive(&bytes[split..]);
+        got.extend(events(&mut s));
+        assert_eq!(
+            got,
+            [
+                Event::Binary((1..=13).collect::<Vec<u8>>().into()),
+                Event::Text("Привет, сервер!".into())
+            ],
+            "split at {split}"
+        );
+    }
+}

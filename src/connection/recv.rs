@@ -166,7 +166,14 @@ impl Connection {
             // check_header bounded the length by max_frame_size, a usize.
             let len = header.payload_len as usize;
             let arrived = (self.input.len() - self.rpos).min(len);
-            if arrived > self.rx.processed {
+            // A whole masked fragment bound for the reassembly buffer is unmasked (and
+            // validated) on its way there, in one pass, instead of in place first.
+            let fused = arrived == len
+                && self.rx.processed == 0
+                && self.rx.unmasked == 0
+                && header.mask.is_some()
+                && self.reassembles(&header);
+            if arrived > self.rx.processed && !fused {
                 let rpos = self.rpos;
                 if let Some(key) = header.mask {
                     if arrived > self.rx.unmasked {
@@ -196,7 +203,7 @@ impl Connection {
             self.rx.frame = None;
             self.rx.processed = 0;
             self.rx.unmasked = 0;
-            match self.on_frame(header, len) {
+            match self.on_frame(header, len, fused) {
                 Ok(Some(d)) => return Some(d),
                 Ok(None) => {}
                 Err(e) => return Some(self.fail_decoding(e)),
@@ -324,6 +331,19 @@ impl Connection {
 
     /// Whether the frame's raw payload is text to validate as it arrives (compressed text is
     /// validated as it is inflated).
+    /// Whether the frame's payload will be copied into the reassembly buffer: a fragment of
+    /// an uncompressed message, when whole messages are delivered.
+    fn reassembles(&self, h: &FrameHeader) -> bool {
+        if self.options.stream_fragments {
+            return false;
+        }
+        match h.opcode {
+            OpCode::Text | OpCode::Binary => !h.fin && h.rsv & RSV1 == 0,
+            OpCode::Continuation => !self.rx.compressed,
+            _ => false,
+        }
+    }
+
     fn is_text_payload(&self, h: &FrameHeader) -> bool {
         match h.opcode {
             OpCode::Text => h.rsv & RSV1 == 0,
@@ -335,9 +355,14 @@ impl Connection {
     }
 
     /// Handles a complete frame whose `len` payload bytes are at the front of the input.
-    fn on_frame(&mut self, h: FrameHeader, len: usize) -> Result<Option<Decoded>, ProtocolError> {
+    fn on_frame(
+        &mut self,
+        h: FrameHeader,
+        len: usize,
+        fused: bool,
+    ) -> Result<Option<Decoded>, ProtocolError> {
         match h.opcode {
-            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.on_data(h, len),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.on_data(h, len, fused),
             OpCode::Ping => {
                 if self.options.auto_pong && !self.close_sent {
                     let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
@@ -360,7 +385,14 @@ impl Connection {
         }
     }
 
-    fn on_data(&mut self, h: FrameHeader, len: usize) -> Result<Option<Decoded>, ProtocolError> {
+    /// A complete data frame. `fused`: its payload is still masked and unvalidated (see
+    /// `decode`); it goes to the reassembly buffer.
+    fn on_data(
+        &mut self,
+        h: FrameHeader,
+        len: usize,
+        fused: bool,
+    ) -> Result<Option<Decoded>, ProtocolError> {
         let kind = match h.opcode {
             OpCode::Text => MessageKind::Text,
             OpCode::Binary => MessageKind::Binary,
@@ -379,7 +411,7 @@ impl Connection {
                 return self.on_compressed_data(h, kind, len);
             }
         }
-        if h.fin && kind == MessageKind::Text && !self.rx.utf8.is_complete() {
+        if h.fin && kind == MessageKind::Text && !fused && !self.rx.utf8.is_complete() {
             return Err(ProtocolError::InvalidUtf8);
         }
         if self.options.stream_fragments {
@@ -401,9 +433,24 @@ impl Connection {
         }
         self.rx.message = Some(kind);
         self.rx.message_len += len as u64;
-        self.rx
-            .buffer
-            .extend_from_slice(&self.input[self.rpos..self.rpos + len]);
+        let payload = &self.input[self.rpos..self.rpos + len];
+        match h.mask {
+            Some(key) if fused => {
+                let start = self.rx.buffer.len();
+                crate::mask::extend_masked(&mut self.rx.buffer, payload, key, 0);
+                if kind == MessageKind::Text {
+                    let fresh = &self.rx.buffer[start..];
+                    self.rx
+                        .utf8
+                        .feed(fresh)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    if h.fin && !self.rx.utf8.is_complete() {
+                        return Err(ProtocolError::InvalidUtf8);
+                    }
+                }
+            }
+            _ => self.rx.buffer.extend_from_slice(payload),
+        }
         self.rpos += len;
         if h.fin {
             self.rx.size_hint = self.rx.buffer.len();
