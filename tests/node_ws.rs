@@ -221,7 +221,15 @@ fn server_event(server: &mut Process, path: &str, kind: &str) -> Value {
 /// Connects our client to `path` (offering chat.v1 and chat.v2, and permessage-deflate if
 /// `deflate`), calls `act` on every event until the connection ends, and returns the events.
 /// Runs on its own thread, bounded by [`PEER_TIMEOUT`].
-fn client<F>(port: u16, path: &str, deflate: bool, mut act: F) -> Vec<Event>
+fn client<F>(port: u16, path: &str, deflate: bool, act: F) -> Vec<Event>
+where
+    F: FnMut(&mut Connection, &Event) + Send + 'static,
+{
+    client_with(port, path, deflate, Options::new(), act)
+}
+
+/// [`client`] with other options (the limits are set here).
+fn client_with<F>(port: u16, path: &str, deflate: bool, options: Options, mut act: F) -> Vec<Event>
 where
     F: FnMut(&mut Connection, &Event) + Send + 'static,
 {
@@ -229,7 +237,7 @@ where
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        let options = Options::new()
+        let options = options
             .max_message_size(echo::MAX_MESSAGE)
             .max_frame_size(echo::MAX_MESSAGE);
         let config = ClientConfig::new(format!("127.0.0.1:{port}"), path)
@@ -476,4 +484,35 @@ fn ws_server_close_paths_seen_by_rust_client() {
     assert_eq!(closed(&events), (true, 1005, String::new()));
     let close = server_event(&mut server, "/echo?empty", "close");
     assert_eq!(close["code"], 1005, "{close}");
+}
+
+/// Our keepalive pings reach an idle ws server, which answers each with a pong.
+#[test]
+fn rust_clients_keepalive_pings_are_answered_by_ws_server() {
+    if !node_ready("rust_clients_keepalive_pings_are_answered_by_ws_server") {
+        return;
+    }
+    let (mut server, port) = ws_server(false);
+    let interval = std::time::Duration::from_millis(200);
+    let options = Options::new().keepalive(interval, std::time::Duration::from_secs(10));
+    let mut pongs = 0;
+    let events = client_with(port, "/echo?idle", false, options, move |conn, event| {
+        if matches!(event, Event::Pong(_)) {
+            pongs += 1;
+            if pongs == 2 {
+                conn.close(CloseCode::NORMAL, "").unwrap();
+            }
+        }
+    });
+    let pongs = events
+        .iter()
+        .filter(|e| matches!(e, Event::Pong(_)))
+        .count();
+    assert_eq!(pongs, 2, "{events:?}");
+    assert_eq!(closed(&events), (true, 1000, String::new()));
+    server_event(&mut server, "/echo?idle", "ping");
+    assert_eq!(
+        server_event(&mut server, "/echo?idle", "close")["code"],
+        1000
+    );
 }
