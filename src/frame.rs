@@ -196,12 +196,13 @@ pub fn write_frame(
         payload_len: payload.len() as u64,
     };
     match mask {
-        // A small frame is assembled on the stack and appended at once.
+        // A small frame is assembled on the stack and appended at once; the block is zeroed
+        // on every call, so it is sized to the payload.
+        Some(key) if payload.len() <= 32 => {
+            write_small::<{ MAX_HEADER_LEN + 32 }>(out, &header, key, payload)
+        }
         Some(key) if payload.len() <= SMALL => {
-            let mut block = [0u8; MAX_HEADER_LEN + SMALL];
-            let hlen = header.encode(&mut block);
-            copy_masked(&mut block[hlen..hlen + payload.len()], payload, key);
-            out.extend_from_slice(&block[..hlen + payload.len()]);
+            write_small::<{ MAX_HEADER_LEN + SMALL }>(out, &header, key, payload)
         }
         Some(key) => {
             let mut head = [0u8; MAX_HEADER_LEN];
@@ -218,6 +219,20 @@ pub fn write_frame(
             out.extend_from_slice(payload);
         }
     }
+}
+
+/// Writes header and masked payload through one stack block of `N` bytes (enough for both).
+#[inline]
+fn write_small<const N: usize>(
+    out: &mut bytes::BytesMut,
+    header: &FrameHeader,
+    key: [u8; 4],
+    payload: &[u8],
+) {
+    let mut block = [0u8; N];
+    let hlen = header.encode(&mut block);
+    copy_masked(&mut block[hlen..hlen + payload.len()], payload, key);
+    out.extend_from_slice(&block[..hlen + payload.len()]);
 }
 
 #[cfg(test)]

@@ -56,10 +56,10 @@ pub fn extend_masked(out: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], offset
     let key = rotate_key(key, offset);
     out.reserve(src.len());
     // The block is zeroed on every call: size it to the piece.
-    if src.len() <= 256 {
-        extend_through::<256>(out, src, key);
-    } else {
-        extend_through::<4096>(out, src, key);
+    match src.len() {
+        0..=256 => extend_through::<256>(out, src, key),
+        257..=1024 => extend_through::<1024>(out, src, key),
+        _ => extend_through::<4096>(out, src, key),
     }
 }
 
