@@ -21,18 +21,10 @@
 //!    `Closed`, and the client writes nothing after its request.
 //! 6. **Nothing lost**: after opening, the bytes after the head produce the same events as
 //!    they do on a client that starts open (`Connection::from_upgraded`).
-//!
-//! Known engine bug, tolerated so that campaigns go on (see `tests/fuzz_regressions.rs`,
-//! `head_ending_in_bare_lf_*`): the engine cuts the head at the first CRLF CRLF while
-//! httparse also ends a head at a bare LF line (`\n\n`, `\n\r\n`); the bytes between the two
-//! ends are dropped. With `KNOWN_EARLY_HEAD_END` false the judge insists that httparse
-//! ends the head exactly where the engine does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-/// Tolerate the known early-head-end bug (see the header comment).
-const KNOWN_EARLY_HEAD_END: bool = true;
 use wsfuzz::http;
 use wsfuzz::rng::{Deterministic, RFC_NONCE};
 use wsmachine::{ClientConfig, Connection, Event, Failure, Options, Role, State, Upgraded};
@@ -140,7 +132,7 @@ fn judge(
     let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
     let mut resp = httparse::Response::new(&mut headers);
     match resp.parse(head) {
-        Ok(httparse::Status::Complete(n)) if n == head.len() || KNOWN_EARLY_HEAD_END => {}
+        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
         _ => return Err("does not parse"),
     }
     if resp.code != Some(101) {

@@ -27,18 +27,10 @@
 //!    names version 13); an incomplete head within the limit gives no event and no output.
 //! 7. **Nothing lost**: after opening, the bytes after the head produce the same events as
 //!    they do on a connection that starts open (`Connection::from_upgraded`).
-//!
-//! Known engine bug, tolerated so that campaigns go on (see `tests/fuzz_regressions.rs`,
-//! `head_ending_in_bare_lf_*`): the engine cuts the head at the first CRLF CRLF while
-//! httparse also ends a head at a bare LF line (`\n\n`, `\n\r\n`); the bytes between the two
-//! ends are dropped. With `KNOWN_EARLY_HEAD_END` false the judge insists that httparse
-//! ends the head exactly where the engine does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-/// Tolerate the known early-head-end bug (see the header comment).
-const KNOWN_EARLY_HEAD_END: bool = true;
 use wsfuzz::http;
 use wsmachine::{Connection, Event, Failure, Options, Role, ServerConfig, State, Upgraded};
 
@@ -247,7 +239,7 @@ fn judge_inner(head: &[u8], max_headers: usize) -> Result<Verdict, &'static str>
     let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(head) {
-        Ok(httparse::Status::Complete(n)) if n == head.len() || KNOWN_EARLY_HEAD_END => {}
+        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
         _ => return Err("does not parse"),
     }
     if req.method != Some("GET") {

@@ -25,9 +25,16 @@ pub fn key_is_valid(key: &str) -> bool {
     matches!(base64::engine::general_purpose::STANDARD.decode(key), Ok(raw) if raw.len() == 16)
 }
 
-/// The length of the head at the start of `buf` (through the first blank line).
+/// The length of the head at the start of `buf`: through the first empty line, whether
+/// lines end in CRLF or, as RFC 7230 §3.5 lets a recipient accept, a bare LF (`\n\n` or
+/// `\n\r\n`), which is where httparse ends a head too.
 pub fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+    let lf_lf = buf.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    let lf_crlf = buf.windows(3).position(|w| w == b"\n\r\n").map(|p| p + 3);
+    match (lf_lf, lf_crlf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// A parsed response head: status and headers (names lowercased, values trimmed).
