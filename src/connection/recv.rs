@@ -174,19 +174,26 @@ impl Connection {
                 && header.mask.is_some()
                 && self.reassembles(&header);
             if arrived > self.rx.processed && !fused {
-                let rpos = self.rpos;
-                if let Some(key) = header.mask {
-                    if arrived > self.rx.unmasked {
-                        let from = self.rx.unmasked;
-                        apply_mask(&mut self.input[rpos + from..rpos + arrived], key, from);
-                        self.rx.unmasked = arrived;
+                let is_text = self.is_text_payload(&header);
+                // Unmask and validate block by block, so each block is validated while it is
+                // still in the nearest cache.
+                const BLOCK: usize = 4096;
+                while self.rx.processed < arrived {
+                    let from = self.rx.processed;
+                    let to = arrived.min(from + BLOCK);
+                    let block = &mut self.input[self.rpos + from..self.rpos + to];
+                    if let Some(key) = header.mask {
+                        if to > self.rx.unmasked {
+                            let skip = self.rx.unmasked.saturating_sub(from);
+                            apply_mask(&mut block[skip..], key, from + skip);
+                            self.rx.unmasked = to;
+                        }
                     }
+                    if is_text && self.rx.utf8.feed(block).is_err() {
+                        return Some(self.fail_decoding(ProtocolError::InvalidUtf8));
+                    }
+                    self.rx.processed = to;
                 }
-                let fresh = &self.input[rpos + self.rx.processed..rpos + arrived];
-                if self.is_text_payload(&header) && self.rx.utf8.feed(fresh).is_err() {
-                    return Some(self.fail_decoding(ProtocolError::InvalidUtf8));
-                }
-                self.rx.processed = arrived;
             }
             if arrived < len {
                 // Make room, in one allocation, for the rest of the frame and for what the
