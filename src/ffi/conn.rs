@@ -10,6 +10,7 @@ use super::result::wsm_result;
 use super::server_config::wsm_server_config;
 use crate::close::CloseCode;
 use crate::connection::{Connection, State};
+use crate::error::Error;
 use crate::event::{Event, MessageKind};
 use crate::handshake::Request;
 use crate::time::Instant;
@@ -144,6 +145,44 @@ fn with_conn(
     })
 }
 
+/// Runs a command that sends `len` bytes of `data` on the connection behind `conn`.
+fn send_bytes(
+    conn: *mut wsm_conn,
+    data: *const u8,
+    len: usize,
+    send: impl FnOnce(&mut Connection, &[u8]) -> Result<(), Error>,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or `len` readable bytes, by the header's contract.
+        let data = unsafe { arg_bytes(data, len) }?;
+        Ok(send(&mut c.conn, data)?)
+    })
+}
+
+/// Hands out a view into the connection behind `conn` as `*data`/`*len`. `find` checks the
+/// call's other arguments (which come before `data` and `len`, so are checked before them)
+/// and gives the bytes, or `None`: `WSM_ERR_NOT_FOUND` once `data` and `len` are checked.
+fn hand_out_view(
+    conn: *const wsm_conn,
+    data: *mut *const u8,
+    len: *mut usize,
+    find: impl FnOnce(&wsm_conn) -> Result<Option<&[u8]>, wsm_result>,
+) -> wsm_result {
+    guard_result(|| {
+        // SAFETY: NULL or a live handle.
+        let c = unsafe { arg_ref(conn) }?;
+        let found = find(c)?;
+        let (data, len) = (arg_out(data)?, arg_out(len)?);
+        let found = found.ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
+        // SAFETY: both non-NULL and writable by the header's contract.
+        unsafe {
+            data.write(found.as_ptr());
+            len.write(found.len());
+        }
+        Ok(())
+    })
+}
+
 /// Feeds `len` bytes read from the transport. Events, output and a state change may follow;
 /// a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
 /// the connection closed is ignored. `data` may be NULL when `len` is 0.
@@ -230,18 +269,7 @@ pub extern "C" fn wsm_conn_pending_output(
     data: *mut *const u8,
     len: *mut usize,
 ) -> wsm_result {
-    guard_result(|| {
-        // SAFETY: NULL or a live handle.
-        let c = unsafe { arg_ref(conn) }?;
-        let (data, len) = (arg_out(data)?, arg_out(len)?);
-        let out = c.conn.pending_output();
-        // SAFETY: both non-NULL and writable by the header's contract.
-        unsafe {
-            data.write(out.as_ptr());
-            len.write(out.len());
-        }
-        Ok(())
-    })
+    hand_out_view(conn, data, len, |c| Ok(Some(c.conn.pending_output())))
 }
 
 /// Marks the first `n` bytes of the pending output as written. `WSM_ERR_INVALID_ARGUMENT`
@@ -299,11 +327,7 @@ pub extern "C" fn wsm_conn_send_binary(
     data: *const u8,
     len: usize,
 ) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes.
-        let data = unsafe { arg_bytes(data, len) }?;
-        Ok(c.conn.send_binary(data)?)
-    })
+    send_bytes(conn, data, len, Connection::send_binary)
 }
 
 /// Sends one fragment of a message (RFC 6455 §5.4): the first starts a text (`text`) or
@@ -318,16 +342,12 @@ pub extern "C" fn wsm_conn_send_fragment(
     len: usize,
     fin: bool,
 ) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes.
-        let data = unsafe { arg_bytes(data, len) }?;
-        let kind = if text {
-            MessageKind::Text
-        } else {
-            MessageKind::Binary
-        };
-        Ok(c.conn.send_fragment(kind, data, fin)?)
-    })
+    let kind = if text {
+        MessageKind::Text
+    } else {
+        MessageKind::Binary
+    };
+    send_bytes(conn, data, len, |c, data| c.send_fragment(kind, data, fin))
 }
 
 /// Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
@@ -337,11 +357,7 @@ pub extern "C" fn wsm_conn_send_ping(
     data: *const u8,
     len: usize,
 ) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes.
-        let data = unsafe { arg_bytes(data, len) }?;
-        Ok(c.conn.send_ping(data)?)
-    })
+    send_bytes(conn, data, len, Connection::send_ping)
 }
 
 /// Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
@@ -352,11 +368,7 @@ pub extern "C" fn wsm_conn_send_pong(
     data: *const u8,
     len: usize,
 ) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes.
-        let data = unsafe { arg_bytes(data, len) }?;
-        Ok(c.conn.send_pong(data)?)
-    })
+    send_bytes(conn, data, len, Connection::send_pong)
 }
 
 /// Starts the closing handshake with `code` and a NUL-terminated UTF-8 `reason` of at most
@@ -439,21 +451,13 @@ pub extern "C" fn wsm_conn_request_header(
     value: *mut *const c_char,
     len: *mut usize,
 ) -> wsm_result {
-    guard_result(|| {
-        // SAFETY: NULL or a live handle and a NUL-terminated string.
-        let (c, name) = unsafe { (arg_ref(conn)?, arg_str(name)?) };
-        let (value, len) = (arg_out(value)?, arg_out(len)?);
-        let found = c
-            .request
+    hand_out_view(conn, value.cast(), len, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let name = unsafe { arg_str(name) }?;
+        Ok(c.request
             .as_ref()
             .and_then(|r| r.header(name))
-            .ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
-        // SAFETY: both non-NULL and writable by the header's contract.
-        unsafe {
-            value.write(found.as_ptr().cast());
-            len.write(found.len());
-        }
-        Ok(())
+            .map(str::as_bytes))
     })
 }
 
@@ -466,17 +470,8 @@ pub extern "C" fn wsm_conn_subprotocol(
     value: *mut *const c_char,
     len: *mut usize,
 ) -> wsm_result {
-    guard_result(|| {
-        // SAFETY: NULL or a live handle.
-        let c = unsafe { arg_ref(conn) }?;
-        let (value, len) = (arg_out(value)?, arg_out(len)?);
-        let found = c.conn.subprotocol().ok_or(wsm_result::WSM_ERR_NOT_FOUND)?;
-        // SAFETY: both non-NULL and writable by the header's contract.
-        unsafe {
-            value.write(found.as_ptr().cast());
-            len.write(found.len());
-        }
-        Ok(())
+    hand_out_view(conn, value.cast(), len, |c| {
+        Ok(c.conn.subprotocol().map(str::as_bytes))
     })
 }
 
@@ -488,16 +483,7 @@ pub extern "C" fn wsm_conn_extensions(
     value: *mut *const c_char,
     len: *mut usize,
 ) -> wsm_result {
-    guard_result(|| {
-        // SAFETY: NULL or a live handle.
-        let c = unsafe { arg_ref(conn) }?;
-        let (value, len) = (arg_out(value)?, arg_out(len)?);
-        let found = c.conn.extensions();
-        // SAFETY: both non-NULL and writable by the header's contract.
-        unsafe {
-            value.write(found.as_ptr().cast());
-            len.write(found.len());
-        }
-        Ok(())
+    hand_out_view(conn, value.cast(), len, |c| {
+        Ok(Some(c.conn.extensions().as_bytes()))
     })
 }
