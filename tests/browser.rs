@@ -13,12 +13,14 @@
 //! print a SKIP line and pass, except under `CI=true`, where they fail.
 
 mod c_support;
+mod child_process;
 #[path = "js/support.rs"]
 mod support;
 
+use child_process::describe;
 use serde_json::{json, Value};
 use std::sync::Mutex;
-use support::{describe, node, ready, Process, GREETING, PEER_TIMEOUT};
+use support::{node, ready, Process, GREETING, PEER_TIMEOUT};
 
 /// Keepalive interval (and pong timeout) of the servers under test: short, so that an idle
 /// page is pinged within the idle flow, long enough for a loaded 2-core machine to answer.

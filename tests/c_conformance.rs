@@ -5,6 +5,7 @@
 //! frames and end the TCP connection.
 
 mod c_support;
+mod child_process;
 
 use c_support::{c_programs, RustEchoServer, Server};
 use std::io::{Read, Write};

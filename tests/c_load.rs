@@ -4,6 +4,7 @@
 //! the memory per connection.
 
 mod c_support;
+mod child_process;
 
 use c_support::{c_programs, Got, Server, WsClient};
 use std::io::Write;

@@ -3,8 +3,10 @@
 //! `pkg-config`, dynamically and statically, and run both.
 
 mod c_support;
+mod child_process;
 
-use c_support::{build_library, describe, have, manifest_dir, run_with_timeout, skip, target_root};
+use c_support::{build_library, have, manifest_dir, target_root};
+use child_process::{describe, run_with_timeout, skip};
 use std::process::Command;
 use std::time::Duration;
 

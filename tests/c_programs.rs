@@ -3,11 +3,12 @@
 //! program that drives the API directly.
 
 mod c_support;
+mod child_process;
 
 use c_support::{
-    c_programs, describe, python_websockets_ready, run_with_timeout, rust_example, skip, Got,
-    RustEchoServer, Server, WsClient,
+    c_programs, python_websockets_ready, rust_example, Got, RustEchoServer, Server, WsClient,
 };
+use child_process::{describe, run_with_timeout, skip};
 use std::process::Command;
 use std::time::Duration;
 

@@ -5,8 +5,10 @@
 //! valgrind missing: a visible skip, or a failure under `CI=true` (`.ci/run` installs it).
 
 mod c_support;
+mod child_process;
 
-use c_support::{c_programs, describe, have, run_with_timeout, skip, Got, Server, WsClient};
+use c_support::{c_programs, have, Got, Server, WsClient};
+use child_process::{describe, run_with_timeout, skip};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;

@@ -14,11 +14,13 @@
 //! pass, except under `CI=true`, where they fail.
 
 mod c_support;
+mod child_process;
 #[path = "../examples/common/mod.rs"]
 mod examples_common;
 #[path = "js/support.rs"]
 mod support;
 
+use child_process::describe;
 use examples_common::driver::Driver;
 use examples_common::echo;
 use serde_json::{json, Value};
@@ -27,7 +29,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use support::{describe, node, ready, Process, GREETING, PEER_TIMEOUT};
+use support::{node, ready, Process, GREETING, PEER_TIMEOUT};
 use wsmachine::{ClientConfig, CloseCode, Connection, Event, MessageKind, Options};
 
 /// The echo servers' keepalive interval here: the client's keepalive scenario idles 4.5 s,
@@ -201,11 +203,7 @@ fn ws_server(deflate: bool) -> (Process, u16) {
         cmd.arg("--deflate");
     }
     let (process, line) = Process::start(cmd, "listening on 127.0.0.1:");
-    let port = line
-        .split_whitespace()
-        .nth(2)
-        .and_then(|a| a.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
+    let port = child_process::listening_port(&line)
         .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
     (process, port)
 }

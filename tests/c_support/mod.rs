@@ -1,12 +1,16 @@
 //! Shared by the tests of the C ABI (`tests/c_*.rs`): building the library and the C
 //! programs, starting servers, a small blocking Rust WebSocket client, and skipping what the
 //! machine lacks (visibly, or failing under `CI=true`).
+//!
+//! A test file that includes it declares `mod child_process;` too (`tests/child_process`):
+//! the process helpers both this and `tests/js/support.rs` use.
 #![allow(dead_code)] // each test file uses its own part
 
+use crate::child_process::{listening_port, terminate, KillOnDrop};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wsmachine::{ClientConfig, CloseCode, Connection, Event, State};
@@ -103,19 +107,6 @@ pub fn rust_example(name: &str) -> PathBuf {
     path
 }
 
-fn is_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Skips a test whose tool is missing: a visible line, or a failure under `CI=true`.
-pub fn skip(test: &str, reason: &str) {
-    if is_ci() {
-        panic!("CI=true and {reason}");
-    }
-    // Straight to stderr: the harness captures eprintln!.
-    let _ = writeln!(io::stderr(), "SKIP {test}: {reason}");
-}
-
 /// Whether `program --version` runs.
 pub fn have(program: &str) -> bool {
     Command::new(program)
@@ -139,7 +130,7 @@ pub fn python_websockets_ready() -> Result<(), String> {
 
 /// A server process on 127.0.0.1, killed when dropped.
 pub struct Server {
-    pub child: Child,
+    pub child: KillOnDrop,
     pub port: u16,
     stderr_path: PathBuf,
 }
@@ -155,12 +146,14 @@ impl Server {
         ));
         let _ = std::fs::create_dir_all(stderr_path.parent().unwrap());
         let stderr = std::fs::File::create(&stderr_path).unwrap();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let mut child = KillOnDrop(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(stderr)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {name}: {e}")),
+        );
         let mut stdout = child.stdout.take().unwrap();
         let mut line = Vec::new();
         let mut byte = [0u8; 1];
@@ -178,11 +171,7 @@ impl Server {
             }
         }
         let line = String::from_utf8_lossy(&line).into_owned();
-        let port = line
-            .split_whitespace()
-            .nth(2)
-            .and_then(|a| a.rsplit(':').next())
-            .and_then(|p| p.parse().ok())
+        let port = listening_port(&line)
             .unwrap_or_else(|| panic!("{name}: unexpected first line {line:?}"));
         Server {
             child,
@@ -198,42 +187,31 @@ impl Server {
     /// Asks the server to shut down (SIGTERM: it closes its clients with 1001 and exits)
     /// and returns its exit status and stderr.
     pub fn stop(mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                break self.child.wait().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = terminate(&mut self.child, Duration::from_secs(60)).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            self.child.wait().unwrap()
+        });
         let stderr = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         (status, stderr)
     }
 
     /// Peak resident memory (VmHWM) of the server process, in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        self.status_kib("VmHWM:")
     }
 
     /// Current resident memory (VmRSS), in KiB.
     pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// A field of the process's /proc status in KiB (0 when it cannot be read).
+    fn status_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))
+            .find(|l| l.starts_with(field))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
@@ -242,38 +220,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The child itself is killed when its `KillOnDrop` goes.
         let _ = std::fs::remove_file(&self.stderr_path);
     }
-}
-
-/// Runs a program to completion within `timeout`, killing it after.
-pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
-}
-
-pub fn describe(out: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A blocking WebSocket client over 127.0.0.1 driven by the Rust engine, for checking the C
@@ -418,7 +367,7 @@ impl WsClient {
 
 /// The Rust echo server example on a free port of 127.0.0.1; killed when dropped.
 pub struct RustEchoServer {
-    child: Child,
+    _child: KillOnDrop,
     pub port: u16,
 }
 
@@ -435,7 +384,10 @@ impl RustEchoServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = RustEchoServer { child, port };
+        let server = RustEchoServer {
+            _child: KillOnDrop(child),
+            port,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -445,12 +397,5 @@ impl RustEchoServer {
             std::thread::sleep(Duration::from_millis(50));
         }
         server
-    }
-}
-
-impl Drop for RustEchoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -2,11 +2,15 @@
 //! packages of `tests/js` and Chromium are here (a visible skip, or a failure under
 //! `CI=true`), running the Node scripts with a timeout, and the Rust echo server example as
 //! a child process whose stderr lines the test can wait for.
+//!
+//! A test file that includes it declares `mod child_process;` too (`tests/child_process`):
+//! the process helpers both this and `tests/c_support` use.
 #![allow(dead_code)] // each test file uses its own part
 
-use std::io::{self, BufRead, BufReader, Write};
+use crate::child_process::{self, listening_port, run_with_timeout, skip, KillOnDrop};
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -26,11 +30,7 @@ pub fn js_dir() -> PathBuf {
 pub fn ready(test: &str, probes: &[fn() -> Result<String, String>]) -> bool {
     for probe in probes {
         if let Err(reason) = probe() {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true and {reason}");
-            }
-            // Straight to stderr: the test harness captures `eprintln!`.
-            let _ = writeln!(io::stderr(), "SKIP {test}: {reason}");
+            skip(test, &reason);
             return false;
         }
     }
@@ -75,38 +75,18 @@ pub fn chromium() -> Result<String, String> {
 
 /// Runs `node SCRIPT ARGS...` in `tests/js`, killed after [`PEER_TIMEOUT`].
 pub fn node(script: &str, args: &[&str]) -> Output {
-    let mut child = Command::new("node")
-        .current_dir(js_dir())
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node {script}: {e}"));
-    let deadline = Instant::now() + PEER_TIMEOUT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-pub fn describe(out: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_with_timeout(
+        Command::new("node")
+            .current_dir(js_dir())
+            .arg(script)
+            .args(args),
+        PEER_TIMEOUT,
     )
 }
 
 /// A child process whose stderr lines are collected as they come; killed when dropped.
 pub struct Process {
-    child: Child,
+    child: KillOnDrop,
     lines: Arc<Mutex<Vec<String>>>,
     new_line: Receiver<()>,
 }
@@ -115,12 +95,13 @@ impl Process {
     /// Starts `cmd` with stderr piped (stdout too when `ready_on_stdout`) and waits up to
     /// [`PEER_TIMEOUT`] for a line containing `ready`; returns it with the process.
     pub fn start(mut cmd: Command, ready: &str) -> (Process, String) {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let mut child = KillOnDrop(
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
+        );
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, new_line) = mpsc::channel();
         let streams: [Box<dyn io::Read + Send>; 2] = [
@@ -176,13 +157,6 @@ impl Process {
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The Rust echo server example on an ephemeral port of 127.0.0.1, with `args` (e.g.
 /// `--ping-interval-ms 1000`); returns the process and its port.
 pub fn rust_echo_server(example: &Path, args: &[&str]) -> (Process, u16) {
@@ -204,22 +178,13 @@ pub fn c_echo_server(program: &Path, ping_ms: u64) -> (Process, u16) {
     let mut cmd = Command::new(program);
     cmd.args(["0", "127.0.0.1", &ping_ms.to_string()]);
     let (process, line) = Process::start(cmd, "listening on 127.0.0.1:");
-    let port = line
-        .split_whitespace()
-        .nth(2)
-        .and_then(|a| a.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
+    let port =
+        listening_port(&line).unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
     (process, port)
 }
 
 /// Asks a process to stop (SIGTERM) and waits for it; the C echo server then prints its
 /// exit line.
 pub fn terminate(process: &mut Process) {
-    let pid = process.child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + PEER_TIMEOUT;
-    while process.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-    }
+    let _ = child_process::terminate(&mut process.child, PEER_TIMEOUT);
 }
