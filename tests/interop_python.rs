@@ -10,19 +10,21 @@
 //! Nothing is installed here. Without `python3` or its `websockets` module the tests print
 //! a skip line and pass, except under `CI=true`, where they fail.
 
+mod child_process;
 #[path = "../examples/common/mod.rs"]
 mod examples_common;
 
+use child_process::{run_with_timeout, skip};
 use examples_common::driver::Driver;
 use examples_common::echo::{self, Outcome, Report};
 use examples_common::url::WsUrl;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wsmachine::{ClientConfig, CloseCode, Connection, Event};
 
 const LARGE: usize = 4 << 20;
@@ -52,11 +54,7 @@ fn python_ready() -> bool {
         ),
         Err(e) => format!("python3 cannot be run: {e}"),
     };
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true and {reason}");
-    }
-    // Written straight to stderr: the test harness captures `eprintln!`.
-    let _ = writeln!(io::stderr(), "SKIP interop_python: {reason}");
+    skip("interop_python", &reason);
     false
 }
 
@@ -96,23 +94,12 @@ fn start_echo_server() -> (u16, Receiver<Outcome>) {
 }
 
 fn run_python(script: &str, args: &[&str]) -> Output {
-    let mut child = Command::new("python3")
-        .arg(python_dir().join(script))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + TEST_TIMEOUT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    run_with_timeout(
+        Command::new("python3")
+            .arg(python_dir().join(script))
+            .args(args),
+        TEST_TIMEOUT,
+    )
 }
 
 /// Runs one scenario of `echo_client.py` against our server and returns the server's

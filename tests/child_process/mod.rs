@@ -1,8 +1,9 @@
-//! Child processes of the integration tests, shared by `tests/c_support` and
-//! `tests/js/support.rs`: the skip rule for a missing tool, running a program within a time
-//! limit, describing what it printed, the port of a "listening on HOST:PORT" readiness line,
-//! stopping a server with SIGTERM, and a child that is killed when dropped. A test file that
-//! includes either of those declares `mod child_process;` beside it.
+//! Child processes of the integration tests, shared by `tests/c_support`,
+//! `tests/js/support.rs` and `tests/interop_python.rs`: the skip rule for a missing tool,
+//! running a program within a time limit, describing what it printed, the port of a
+//! "listening on HOST:PORT" readiness line, stopping a server with SIGTERM, and a child that
+//! is killed when dropped. A test file that includes `c_support` or `js/support.rs` declares
+//! `mod child_process;` beside it.
 #![allow(dead_code)] // each test file uses its own part
 
 use std::io::{self, Write};
