@@ -321,6 +321,11 @@ impl Codec {
         if out.ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
         }
+        if out.is_empty() {
+            // An empty message after others (the stream already byte-aligned) flushes to
+            // the tail alone; RFC 7692 §7.2.3.6 sends it as one empty stored-block header.
+            out.push(0x00);
+        }
         if self.reset_compress {
             self.compress.reset();
         }

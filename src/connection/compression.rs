@@ -81,7 +81,10 @@ impl Connection {
         let payload = &self.input[self.rpos..self.rpos + len];
         codec.decompress(payload, &mut self.rx.buffer, limit)?;
         self.rpos += len;
-        if h.fin {
+        // A message whose compressed payload is empty altogether is empty: appending the
+        // tail to nothing would open a stored block that never ends (§7.2.3.6 sends 0x00).
+        let empty = self.rx.message_len == 0 && len == 0;
+        if h.fin && !empty {
             codec.end_message(&mut self.rx.buffer, limit)?;
         }
         if kind == MessageKind::Text {

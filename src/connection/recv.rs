@@ -327,8 +327,15 @@ impl Connection {
             _ => 0,
         };
         let is_data = !h.opcode.is_control();
+        // A compressed message's limit applies to what it inflates to (see `deflate`); its
+        // compressed bytes are inflated frame by frame and not kept.
+        let compressed = match h.opcode {
+            OpCode::Continuation => self.rx.compressed,
+            _ => h.rsv & RSV1 != 0,
+        };
         if is_data
             && !self.options.stream_fragments
+            && !compressed
             && so_far + h.payload_len > self.options.max_message_size as u64
         {
             return Err(ProtocolError::MessageTooLarge);
