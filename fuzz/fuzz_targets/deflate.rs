@@ -22,15 +22,15 @@
 //! 5. **Closing**: every failure is `Error(Protocol)` then an unclean `Closed` carrying the
 //!    error's close code; nothing follows `Closed`.
 //!
-//! Known engine bug, avoided so that campaigns go on (test
+//! Engine bug found here, fixed in 9806472; avoidable again if it regresses (test
 //! `deflate_empty_message_after_a_compressed_one_round_trips` in `tests/fuzz_regressions.rs`):
 //! with `min_size(0)`, an empty message compressed after an earlier compressed message goes
 //! out as an empty payload instead of RFC 7692 §7.2.3.6's single `0x00`; the receiver's
-//! appended `00 00 ff ff` then opens a stored block that corrupts every later message. While
+//! appended `00 00 ff ff` then opened a stored block that corrupted every later message. While
 //! `KNOWN_EMPTY_MESSAGE_BUG` is true the round trip sends no empty message from a side that
 //! compresses everything.
 //!
-//! Known engine deviation, tolerated (test
+//! Engine deviation found here, fixed in 9806472; tolerable again if it regresses (test
 //! `deflate_message_within_the_limit_is_not_refused_for_its_compressed_size`): the engine
 //! checks `max_message_size` against the compressed frame length too, so a message that
 //! fits the limit but compresses to more bytes than the limit (incompressible data, or an
@@ -45,9 +45,9 @@ use wsfuzz::input::cuts;
 use wsfuzz::rng::Deterministic;
 use wsfuzz::wire::{self, LengthForm, Sender};
 /// Avoid the known empty-message bug (see the header comment).
-const KNOWN_EMPTY_MESSAGE_BUG: bool = true;
+const KNOWN_EMPTY_MESSAGE_BUG: bool = false;
 /// Tolerate the known compressed-length limit (see the header comment).
-const KNOWN_COMPRESSED_LIMIT: bool = true;
+const KNOWN_COMPRESSED_LIMIT: bool = false;
 
 use wsmachine::{
     ClientConfig, Connection, DeflateConfig, Event, Failure, MessageKind, Options, ServerConfig,
