@@ -331,16 +331,6 @@ impl Codec {
         }
     }
 
-    /// Inflates one frame's payload onto `out`, failing once `out` would exceed `limit`.
-    pub(crate) fn decompress(
-        &mut self,
-        input: &[u8],
-        out: &mut BytesMut,
-        limit: usize,
-    ) -> Result<(), ProtocolError> {
-        self.inflate(input, out, limit)
-    }
-
     /// Ends a message: inflates the removed tail (§7.2.2) and forgets the window if the
     /// peer does not keep it.
     pub(crate) fn end_message(
@@ -348,14 +338,15 @@ impl Codec {
         out: &mut BytesMut,
         limit: usize,
     ) -> Result<(), ProtocolError> {
-        self.inflate(&TAIL, out, limit)?;
+        self.decompress(&TAIL, out, limit)?;
         if self.reset_decompress {
             self.decompress.reset(false);
         }
         Ok(())
     }
 
-    fn inflate(
+    /// Inflates one frame's payload onto `out`, failing once `out` would exceed `limit`.
+    pub(crate) fn decompress(
         &mut self,
         mut input: &[u8],
         out: &mut BytesMut,

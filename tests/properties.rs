@@ -79,6 +79,33 @@ fn feed_split(c: &mut Connection, bytes: &[u8], cuts: &[usize]) {
     c.receive(&bytes[start..]);
 }
 
+/// Feeds `bytes` to `server` cut at `cuts` (taken modulo the length), polling borrowed events
+/// after the pieces `polls` marks (all when it runs out), then drains the rest as owned events.
+fn receive_polling(
+    server: &mut Connection,
+    bytes: &[u8],
+    cuts: &[usize],
+    polls: &[bool],
+) -> Vec<Event> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    cuts.push(bytes.len());
+    let mut got = Vec::new();
+    let mut start = 0;
+    for (i, cut) in cuts.iter().enumerate() {
+        server.receive(&bytes[start..*cut]);
+        start = *cut;
+        // Poll after some pieces only: receive must cope with undecoded input too.
+        if polls.get(i).copied().unwrap_or(true) {
+            while let Some(e) = server.poll_event_ref() {
+                got.push(e.to_owned());
+            }
+        }
+    }
+    got.extend(std::iter::from_fn(|| server.poll_event()));
+    got
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -108,24 +135,7 @@ proptest! {
         let bytes = p.client.take_output();
         let mut server = open_server(ServerConfig::new());
         // open_server consumed RFC's handshake; feed the pair's frames to it.
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        cuts.push(bytes.len());
-        let mut got = Vec::new();
-        let mut start = 0;
-        for (i, cut) in cuts.iter().enumerate() {
-            server.receive(&bytes[start..*cut]);
-            start = *cut;
-            // Poll after some pieces only: receive must cope with undecoded input too.
-            if polls.get(i).copied().unwrap_or(true) {
-                while let Some(e) = server.poll_event_ref() {
-                    got.push(e.to_owned());
-                }
-            }
-        }
-        while let Some(e) = server.poll_event_ref() {
-            got.push(e.to_owned());
-        }
+        let got = receive_polling(&mut server, &bytes, &cuts, &polls);
         let want: Vec<Event> = ops.iter().map(expected).collect();
         prop_assert_eq!(got, want);
     }
@@ -252,23 +262,7 @@ proptest! {
         }
         let bytes = p.client.take_output();
         let mut server = open_server(ServerConfig::new());
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        cuts.push(bytes.len());
-        let mut got = Vec::new();
-        let mut start = 0;
-        for (i, cut) in cuts.iter().enumerate() {
-            server.receive(&bytes[start..*cut]);
-            start = *cut;
-            if polls.get(i).copied().unwrap_or(true) {
-                while let Some(e) = server.poll_event_ref() {
-                    got.push(e.to_owned());
-                }
-            }
-        }
-        while let Some(e) = server.poll_event() {
-            got.push(e);
-        }
+        let got = receive_polling(&mut server, &bytes, &cuts, &polls);
         prop_assert_eq!(got, want);
     }
 }
