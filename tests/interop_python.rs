@@ -3,9 +3,10 @@
 //! * our echo server (the examples' code, in-process on an ephemeral port) driven by a
 //!   Python client (`tests/python/echo_client.py`), one scenario per test;
 //! * our client (a `Connection` over a `TcpStream`, driven by the examples' driver) against
-//!   a Python server (`tests/python/scripted_server.py`) whose behaviour the path selects;
-//! * the examples' Autobahn TestSuite client loop against a Python stand-in for the suite's
-//!   fuzzingserver (`tests/python/fake_fuzzingserver.py`).
+//!   a Python server (`tests/python/scripted_server.py`) whose behaviour the path selects.
+//!
+//! The examples' Autobahn TestSuite client loop runs against the real suite in
+//! `tests/autobahn.rs`.
 //!
 //! Nothing is installed here. Without `python3` or its `websockets` module the tests print
 //! a skip line and pass, except under `CI=true`, where they fail.
@@ -17,7 +18,6 @@ mod examples_common;
 use child_process::{run_with_timeout, skip};
 use examples_common::driver::Driver;
 use examples_common::echo::{self, Outcome, Report};
-use examples_common::url::WsUrl;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -507,31 +507,6 @@ fn rust_client_without_deflate_gets_plain_frames_from_python_server() {
             ws.conn().send_text("plain").unwrap();
             expect_text(&mut ws, "plain");
             close_and_finish(ws, 1000, "");
-        });
-    }
-}
-
-// ----- the Autobahn client loop -----
-
-#[test]
-fn autobahn_client_loop_against_a_fake_fuzzingserver() {
-    if python_ready() {
-        within_timeout(|| {
-            let server = PythonServer::start_script("fake_fuzzingserver.py");
-            let base = WsUrl::parse(&format!("ws://127.0.0.1:{}", server.port)).unwrap();
-            let agent = "wsmachine test/1";
-            assert_eq!(examples_common::autobahn::run_all(&base, agent).unwrap(), 4);
-            assert_eq!(server.line(), "count");
-            for case in 1..=4 {
-                let line = server.line();
-                let fields: Vec<&str> = line.split('\t').collect();
-                assert_eq!(
-                    fields[..4],
-                    ["case", &case.to_string(), agent, "ok"],
-                    "{line}"
-                );
-            }
-            assert_eq!(server.line(), format!("reports\t{agent}"));
         });
     }
 }

@@ -372,8 +372,13 @@ pub struct RustEchoServer {
 }
 
 impl RustEchoServer {
+    /// The debug build of `examples/echo_server`.
     pub fn start() -> RustEchoServer {
-        let program = rust_example("echo_server");
+        RustEchoServer::start_program(rust_example("echo_server"))
+    }
+
+    /// A build of `examples/echo_server` at `program`, on a free port.
+    pub fn start_program(program: PathBuf) -> RustEchoServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
