@@ -16,7 +16,7 @@ fn quick_start_is_the_compiled_example() {
 
 #[test]
 fn first_lines_give_the_main_commands() {
-    let head: String = README.lines().take(6).collect::<Vec<_>>().join("\n");
+    let head: String = README.lines().take(10).collect::<Vec<_>>().join("\n");
     assert!(head.contains("cargo run --release --example echo_server -- 127.0.0.1:9001"));
     assert!(head.contains("./.ci/run"));
     assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
