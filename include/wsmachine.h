@@ -37,6 +37,21 @@
 #define WSM_NO_TIMEOUT UINT64_MAX
 
 /**
+ * The major version of the library this header belongs to.
+ */
+#define WSM_VERSION_MAJOR 0
+
+/**
+ * The minor version of the library this header belongs to.
+ */
+#define WSM_VERSION_MINOR 1
+
+/**
+ * The patch version of the library this header belongs to.
+ */
+#define WSM_VERSION_PATCH 0
+
+/**
  * What a call did. `WSM_OK` is 0; every error keeps its number forever (retired numbers are
  * not reused), so programs may store or compare them.
  *
@@ -708,7 +723,8 @@ wsm_result wsm_server_config_set_defer_accept(wsm_server_config *config, bool on
 wsm_result wsm_server_config_set_deflate(wsm_server_config *config, const wsm_deflate *deflate);
 
 /**
- * The library's version (`"0.1.0"`), a static NUL-terminated string not to be freed.
+ * The version of the library linked at run time (`"0.1.0"`), a static NUL-terminated string
+ * not to be freed; compare it with the `WSM_VERSION_*` macros the program was built with.
  */
 const char *wsm_version(void);
 

@@ -41,12 +41,40 @@ fn quick_start_builds_and_links_with_pkg_config() {
         prefix.display()
     ));
     assert!(install.status.success(), "{}", describe(&install));
+    // The shared library under its SONAME (0.MINOR before 1.0), with the development link.
+    let soname = format!("libwsmachine.so.0.{}", env!("CARGO_PKG_VERSION_MINOR"));
     for file in [
         "lib/libwsmachine.a",
         "lib/libwsmachine.so",
+        &format!("lib/{soname}"),
         "include/wsmachine.h",
     ] {
         assert!(prefix.join(file).exists(), "{file} not installed");
+    }
+    let link = std::fs::read_link(prefix.join("lib/libwsmachine.so")).unwrap();
+    assert_eq!(link, std::path::Path::new(&soname));
+    let dynamic_section = sh(&format!(
+        "readelf -d {}/lib/{soname} || objdump -p {}/lib/{soname}",
+        prefix.display(),
+        prefix.display()
+    ));
+    assert!(
+        String::from_utf8_lossy(&dynamic_section.stdout).contains(&format!("[{soname}]"))
+            || String::from_utf8_lossy(&dynamic_section.stdout)
+                .contains(&format!("SONAME               {soname}")),
+        "no SONAME {soname}: {}",
+        describe(&dynamic_section)
+    );
+    let header = std::fs::read_to_string(prefix.join("include/wsmachine.h")).unwrap();
+    for (name, value) in [
+        ("WSM_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("WSM_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("WSM_VERSION_PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert!(
+            header.contains(&format!("#define {name} {value}")),
+            "the header lacks #define {name} {value}"
+        );
     }
     let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/wsmachine.pc")).unwrap();
     assert!(pc.contains(&format!("prefix={}", prefix.display())), "{pc}");
@@ -54,6 +82,9 @@ fn quick_start_builds_and_links_with_pkg_config() {
         pc.contains(&format!("Version: {}", env!("CARGO_PKG_VERSION"))),
         "{pc}"
     );
+    for field in ["@PREFIX@", "@VERSION@", "@LIBS_PRIVATE@"] {
+        assert!(!pc.contains(field), "{field} not filled in: {pc}");
+    }
 
     // The README's commands: shared library with an rpath, and fully static.
     let env = format!("PKG_CONFIG_PATH={}/lib/pkgconfig", prefix.display());

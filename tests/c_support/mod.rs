@@ -40,21 +40,23 @@ fn run_checked(cmd: &mut Command, what: &str) {
     );
 }
 
-/// Builds the library (release, feature `ffi`) once per test process.
+/// Builds the C library (static and shared, release, feature `ffi`) once per test process,
+/// as a C user does: `make -C c-examples lib`.
 pub fn build_library() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
-        run_checked(
-            Command::new(env!("CARGO"))
-                .args(["build", "--release", "--lib", "--features", "ffi"])
-                .current_dir(manifest_dir()),
-            "cargo build --release --features ffi",
-        );
         let dir = target_root().join("release");
-        assert!(
-            dir.join("libwsmachine.a").exists(),
-            "no libwsmachine.a in {dir:?}"
+        run_checked(
+            Command::new("make")
+                .current_dir(manifest_dir().join("c-examples"))
+                .arg("lib")
+                .arg(format!("LIBDIR={}", dir.display()))
+                .env("CARGO_TARGET_DIR", target_root()),
+            "make -C c-examples lib",
         );
+        for lib in ["libwsmachine.a", "libwsmachine.so"] {
+            assert!(dir.join(lib).exists(), "no {lib} in {dir:?}");
+        }
         dir
     })
     .clone()
