@@ -1,6 +1,7 @@
-//! The official Autobahn TestSuite (`wstest` 0.8.2) against the three programs: its
-//! fuzzingclient against `examples/echo_server` (permessage-deflate accepted) and against
-//! `c-examples`' echo server, and its fuzzingserver for `examples/autobahn_client`. Every
+//! The official Autobahn TestSuite (`wstest` 0.8.2) against the programs: its
+//! fuzzingclient against `examples/echo_server` (permessage-deflate accepted), against
+//! `c-examples`' echo server and against `wsmachine-tokio`'s `tokio_echo_server`, and its
+//! fuzzingserver for `examples/autobahn_client`. Every
 //! case's `behavior` and `behaviorClose` in the suite's `index.json` must be what
 //! `autobahn/expected.txt` says; a case that differs, is missing or is unknown fails the test
 //! and is named.
@@ -13,7 +14,8 @@
 //! ```
 //!
 //! * `WSM_AUTOBAHN_CASES`: `ci` (the default: sections 1 to 10, plus 12.1 and 13.1 for
-//!   compression, which take about an hour per program in full), `all` (every case), or
+//!   compression, which take about an hour per program in full; the tokio echo server gets
+//!   sections 1 to 10), `all` (every case), or
 //!   a comma-separated list of the suite's case patterns (`5.*,7.1.6`).
 //! * `wstest` is `$WSTEST`, else the one in the virtualenv `.ci/run` makes
 //!   (`$WSM_AUTOBAHN_VENV`, by default `~/.cache/wsmachine/autobahn-venv`), else the one on
@@ -51,9 +53,15 @@ const VERDICTS: [&str; 5] = [
     "FAILED",
 ];
 
+/// The chosen case patterns (`WSM_AUTOBAHN_CASES`).
 fn case_patterns() -> Vec<String> {
+    case_patterns_or(CI_CASES)
+}
+
+/// The chosen case patterns, with `ci` meaning `ci_cases`.
+fn case_patterns_or(ci_cases: &[&str]) -> Vec<String> {
     match std::env::var("WSM_AUTOBAHN_CASES").as_deref() {
-        Err(_) | Ok("") | Ok("ci") => CI_CASES.iter().map(|p| p.to_string()).collect(),
+        Err(_) | Ok("") | Ok("ci") => ci_cases.iter().map(|p| p.to_string()).collect(),
         Ok("all") => vec!["*".to_string()],
         Ok(list) => list.split(',').map(|p| p.trim().to_string()).collect(),
     }
@@ -168,13 +176,18 @@ fn wstest() -> Result<PathBuf, String> {
 fn rust_example_release(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "--release"])
-            .args(["--example", "echo_server", "--example", "autobahn_client"])
-            .current_dir(manifest_dir());
-        let out = run_with_timeout(&mut cargo, Duration::from_secs(1800));
-        assert!(out.status.success(), "cargo build: {}", describe(&out));
+        for args in [
+            &["--example", "echo_server", "--example", "autobahn_client"][..],
+            &["-p", "wsmachine-tokio", "--example", "tokio_echo_server"],
+        ] {
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo
+                .args(["build", "--release"])
+                .args(args)
+                .current_dir(manifest_dir());
+            let out = run_with_timeout(&mut cargo, Duration::from_secs(1800));
+            assert!(out.status.success(), "cargo build: {}", describe(&out));
+        }
     });
     target_root().join("release/examples").join(name)
 }
@@ -189,12 +202,12 @@ fn free_port() -> u16 {
 
 /// A committed configuration from `autobahn/`, pointed at `url`, with its reports in
 /// `outdir` and the chosen cases; written beside the reports for `wstest -s`.
-fn spec(config: &str, url: &str, outdir: &Path) -> PathBuf {
+fn spec(config: &str, url: &str, outdir: &Path, patterns: &[String]) -> PathBuf {
     let path = manifest_dir().join("autobahn").join(config);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let mut spec: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     spec["outdir"] = outdir.to_string_lossy().into();
-    spec["cases"] = case_patterns().into();
+    spec["cases"] = patterns.into();
     if let Some(servers) = spec.get_mut("servers").and_then(Value::as_array_mut) {
         for server in servers {
             server["url"] = url.into();
@@ -215,14 +228,14 @@ fn report_dir(program: &str) -> PathBuf {
 }
 
 /// How long one run of the suite may take: the compression sections are slow.
-fn suite_timeout() -> Duration {
-    let all = case_patterns().iter().any(|p| p == "*");
+fn suite_timeout(patterns: &[String]) -> Duration {
+    let all = patterns.iter().any(|p| p == "*");
     Duration::from_secs(if all { 3 * 3600 } else { 3600 })
 }
 
 /// Reads `index.json` for `agent`, compares every case with the expectations and prints the
 /// summary; panics naming every case that differs.
-fn judge(program: &str, agent: &str, outdir: &Path, elapsed: Duration) {
+fn judge(program: &str, agent: &str, outdir: &Path, patterns: &[String], elapsed: Duration) {
     let path = outdir.join("index.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{program}: no report {path:?}: {e}"));
@@ -230,7 +243,6 @@ fn judge(program: &str, agent: &str, outdir: &Path, elapsed: Duration) {
     let cases = index[agent]
         .as_object()
         .unwrap_or_else(|| panic!("{program}: no agent {agent:?} in {path:?}"));
-    let patterns = case_patterns();
     let expected: BTreeMap<CaseId, Verdict> = expectations()
         .into_iter()
         .filter(|(id, _)| patterns.iter().any(|p| matches(p, &id.to_string())))
@@ -288,24 +300,21 @@ fn judge(program: &str, agent: &str, outdir: &Path, elapsed: Duration) {
     assert!(!expected.is_empty(), "no case matches {patterns:?}");
 }
 
-/// The suite's fuzzingclient against a server on `port`.
-fn fuzzingclient(program: &str, wstest: &Path, port: u16) {
+/// The suite's fuzzingclient against a server on `port`, for the cases `patterns` select.
+fn fuzzingclient(program: &str, wstest: &Path, port: u16, patterns: &[String]) {
     let outdir = report_dir(program);
-    let spec = spec(
-        "fuzzingclient.json",
-        &format!("ws://127.0.0.1:{port}"),
-        &outdir,
-    );
+    let url = format!("ws://127.0.0.1:{port}");
+    let spec = spec("fuzzingclient.json", &url, &outdir, patterns);
     let started = Instant::now();
     let out = run_with_timeout(
         Command::new(wstest)
             .args(["-m", "fuzzingclient", "-s"])
             .arg(&spec)
             .current_dir(&outdir),
-        suite_timeout(),
+        suite_timeout(patterns),
     );
     assert!(out.status.success(), "wstest: {}", describe(&out));
-    judge(program, "wsmachine", &outdir, started.elapsed());
+    judge(program, "wsmachine", &outdir, patterns, started.elapsed());
 }
 
 #[test]
@@ -316,7 +325,21 @@ fn fuzzingclient_against_the_rust_echo_server() {
         Err(why) => return skip("fuzzingclient_against_the_rust_echo_server", &why),
     };
     let server = RustEchoServer::start_program(rust_example_release("echo_server"));
-    fuzzingclient("rust-echo-server", &wstest, server.port);
+    fuzzingclient("rust-echo-server", &wstest, server.port, &case_patterns());
+}
+
+#[test]
+#[ignore = "the Autobahn TestSuite takes minutes: .ci/test runs it with --ignored"]
+fn fuzzingclient_against_the_tokio_echo_server() {
+    let wstest = match wstest() {
+        Ok(w) => w,
+        Err(why) => return skip("fuzzingclient_against_the_tokio_echo_server", &why),
+    };
+    let server = RustEchoServer::start_program(rust_example_release("tokio_echo_server"));
+    // The engine under it is the Rust echo server's: CI runs sections 1 to 10 (the
+    // adapter's reading, writing, timers and closing), compression with the others.
+    let patterns = case_patterns_or(&CI_CASES[..10]);
+    fuzzingclient("tokio-echo-server", &wstest, server.port, &patterns);
 }
 
 #[test]
@@ -329,7 +352,7 @@ fn fuzzingclient_against_the_c_echo_server() {
     let mut cmd = Command::new(c_programs(false).join("echo_server"));
     cmd.arg("0");
     let server = Server::start(cmd, "echo_server-autobahn");
-    fuzzingclient("c-echo-server", &wstest, server.port);
+    fuzzingclient("c-echo-server", &wstest, server.port, &case_patterns());
     let (status, stderr) = server.stop();
     assert!(status.success(), "the C echo server: {status}\n{stderr}");
 }
@@ -346,7 +369,8 @@ fn fuzzingserver_for_the_rust_client() {
     let outdir = report_dir(program);
     let port = free_port();
     let url = format!("ws://127.0.0.1:{port}");
-    let spec = spec("fuzzingserver.json", &url, &outdir);
+    let patterns = case_patterns();
+    let spec = spec("fuzzingserver.json", &url, &outdir, &patterns);
     let log = std::fs::File::create(outdir.join("wstest.log")).unwrap();
     let mut suite = KillOnDrop(
         Command::new(&wstest)
@@ -372,11 +396,11 @@ fn fuzzingserver_for_the_rust_client() {
     let started = Instant::now();
     let out = run_with_timeout(
         Command::new(client).args([url.as_str(), "wsmachine"]),
-        suite_timeout(),
+        suite_timeout(&patterns),
     );
     assert!(out.status.success(), "autobahn_client: {}", describe(&out));
     // The client's last request, /updateReports, has the suite write index.json.
-    judge(program, "wsmachine", &outdir, started.elapsed());
+    judge(program, "wsmachine", &outdir, &patterns, started.elapsed());
     let _ = suite.kill();
 }
 
