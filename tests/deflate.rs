@@ -336,3 +336,52 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Issue 10 item 2: "no limit" (`usize::MAX`, what the C ABI passes) must not overflow the
+/// inflate bound; compressed messages arrive whole both ways, fragments streamed or not.
+#[test]
+fn unlimited_sizes_inflate_whole_messages() {
+    for stream in [false, true] {
+        let options = Options::new()
+            .max_message_size(usize::MAX)
+            .max_frame_size(usize::MAX)
+            .stream_fragments(stream);
+        let mut p = Pair::new(
+            ClientConfig::new("h", "/")
+                .deflate(DeflateConfig::new())
+                .options(options.clone()),
+            ServerConfig::new()
+                .deflate(DeflateConfig::new())
+                .options(options),
+        );
+        p.drive();
+        p.client_events.clear();
+        p.server_events.clear();
+        let text = "unbounded ".repeat(10);
+        p.client.send_text(&text).unwrap();
+        p.server.send_binary(text.as_bytes()).unwrap();
+        p.drive();
+        let got = |events: &[Event]| -> Vec<u8> {
+            let mut all = Vec::new();
+            for e in events {
+                match e {
+                    Event::Text(t) => all.extend_from_slice(t.as_bytes()),
+                    Event::Binary(b) => all.extend_from_slice(b),
+                    Event::Fragment { data, .. } => all.extend_from_slice(data),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            all
+        };
+        assert_eq!(
+            got(&p.server_events),
+            text.as_bytes(),
+            "server, streamed {stream}"
+        );
+        assert_eq!(
+            got(&p.client_events),
+            text.as_bytes(),
+            "client, streamed {stream}"
+        );
+    }
+}
