@@ -62,6 +62,11 @@ static wsm_event next(wsm_conn *conn) {
     wsm_event ev;
     memset(&ev, 0xAB, sizeof ev); /* the library must write the whole struct */
     CHECK_EQ(wsm_conn_next_event(conn, &ev), WSM_OK);
+    /* The header's promise: never NULL, an empty string when len is 0. */
+    CHECK(ev.data != NULL);
+    if (ev.data != NULL && ev.len == 0) {
+        CHECK_EQ(ev.data[0], 0);
+    }
     return ev;
 }
 
