@@ -684,7 +684,10 @@ void wsm_server_config_free(wsm_server_config *config);
 wsm_result wsm_server_config_add_subprotocol(wsm_server_config *config, const char *name);
 
 /**
- * Adds a header field to the 101 answer. Both strings are copied.
+ * Adds a header field to the 101 answer (and to rejections). Both strings are copied.
+ * `WSM_ERR_INVALID_HEADER` when the name is not an HTTP token or the value holds a
+ * control character other than tab (CR, LF and NUL could forge the response); the
+ * configuration is then unchanged.
  */
 wsm_result wsm_server_config_add_header(wsm_server_config *config,
                                         const char *name,

@@ -4,6 +4,8 @@
 //! server on the open internet: a hostile peer can make a connection hold at most about
 //! `max_message_size + max_frame_size` bytes of input.
 
+use crate::error::Error;
+use crate::handshake::{is_header_value, is_token};
 use crate::random::RandomSource;
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -241,10 +243,26 @@ impl ServerConfig {
         self
     }
 
-    /// Adds a header to the 101 answer.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_headers.push((name.into(), value.into()));
-        self
+    /// Adds a header to the 101 answer (and to rejections). Checked here, since a server
+    /// cannot fail later: the name must be an HTTP token and the value free of control
+    /// characters but tab (no CR, LF or NUL to split the response), else
+    /// [`Error::InvalidHeader`] and the configuration is dropped.
+    pub fn header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, Error> {
+        self.add_header(name.into(), value.into())?;
+        Ok(self)
+    }
+
+    /// [`header`](Self::header) in place: on error, the configuration is unchanged.
+    pub(crate) fn add_header(&mut self, name: String, value: String) -> Result<(), Error> {
+        if !is_token(&name) || !is_header_value(&value) {
+            return Err(Error::InvalidHeader);
+        }
+        self.extra_headers.push((name, value));
+        Ok(())
     }
 
     /// Replaces the common options.

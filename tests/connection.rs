@@ -872,3 +872,41 @@ fn fragments_split_at_every_byte_with_polls_between() {
         );
     }
 }
+
+/// Issue 10: a server's extra headers are validated as they are added, as a client's are
+/// (an unchecked value with CRLF could forge headers or a body into the 101).
+#[test]
+fn server_extra_headers_are_validated() {
+    for (name, value) in [
+        ("X-Evil", "a\r\nInjected: 1"),
+        ("X-Evil", "a\nb"),
+        ("X-Evil", "a\rb"),
+        ("X-Evil", "a\0b"),
+        ("X-Evil", "a\x7fb"),
+        ("Bad Name", "v"),
+        ("X:Y", "v"),
+        ("", "v"),
+        ("X-Ünicode", "v"),
+    ] {
+        assert_eq!(
+            ServerConfig::new().header(name, value).err(),
+            Some(Error::InvalidHeader),
+            "{name:?}: {value:?}"
+        );
+    }
+    let config = ServerConfig::new()
+        .header("X-Ok", "tab\tspace obs-text é")
+        .unwrap();
+    let mut p = Pair::new(ClientConfig::new("h", "/"), config);
+    let request = p.client.take_output();
+    p.server.receive(&request);
+    let answer = String::from_utf8(p.server.pending_output().to_vec()).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 101 "), "{answer}");
+    assert!(
+        answer.contains("\r\nX-Ok: tab\tspace obs-text é\r\n"),
+        "{answer}"
+    );
+    p.drive();
+    assert_eq!(p.server.state(), State::Open);
+    assert_eq!(p.client.state(), State::Open);
+}

@@ -70,7 +70,10 @@ pub extern "C" fn wsm_server_config_add_subprotocol(
     })
 }
 
-/// Adds a header field to the 101 answer. Both strings are copied.
+/// Adds a header field to the 101 answer (and to rejections). Both strings are copied.
+/// `WSM_ERR_INVALID_HEADER` when the name is not an HTTP token or the value holds a
+/// control character other than tab (CR, LF and NUL could forge the response); the
+/// configuration is then unchanged.
 #[no_mangle]
 pub extern "C" fn wsm_server_config_add_header(
     config: *mut wsm_server_config,
@@ -81,7 +84,8 @@ pub extern "C" fn wsm_server_config_add_header(
         // SAFETY: NULL or NUL-terminated strings; `config` NULL or a live handle.
         unsafe {
             let (name, value) = (arg_str(name)?, arg_str(value)?);
-            update(config, |c| c.header(name, value))
+            let config = arg_mut(config)?;
+            Ok(config.inner.add_header(name.into(), value.into())?)
         }
     })
 }
