@@ -102,7 +102,8 @@ typedef enum {
    */
   WSM_ERR_SUBPROTOCOL_NOT_OFFERED = 207,
   /**
-   * No random source is available for a client.
+   * No random source is available for a client: the operating system's generator
+   * failed and no `wsm_client_config_set_random` callback was set.
    */
   WSM_ERR_NO_RANDOM_SOURCE = 208,
   /**
