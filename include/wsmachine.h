@@ -276,7 +276,10 @@ typedef struct wsm_server_config wsm_server_config;
 /**
  * Fills `buf[0..len]` with unpredictable bytes (RFC 6455 §10.3: masking keys must not be
  * guessable by whoever chooses the payload). `userdata` is the pointer given with the
- * callback. It is called on the thread that is driving the connection at the time.
+ * callback. It is called on the thread driving a connection, from inside a call on it.
+ * Every connection made from one configuration shares `fill` and `userdata`, so when such
+ * connections are driven on different threads the callback runs concurrently with itself:
+ * it must then be thread-safe.
  */
 typedef void (*wsm_random_fn)(void *userdata, uint8_t *buf, size_t len);
 
@@ -374,7 +377,8 @@ wsm_result wsm_client_config_set_options(wsm_client_config *config, const wsm_op
  * Replaces the random source for the client's `Sec-WebSocket-Key` and masking keys with
  * `fill` and its `userdata` (both must stay valid while connections made from this
  * configuration live). A NULL `fill` restores the default: the operating system's
- * generator.
+ * generator. Those connections share `fill` and `userdata`: driven on different threads,
+ * they may call it concurrently (see `wsm_random_fn`).
  */
 wsm_result wsm_client_config_set_random(wsm_client_config *config,
                                         wsm_random_fn fill,
@@ -615,8 +619,10 @@ void wsm_options_free(wsm_options *options);
 wsm_result wsm_options_set_max_frame_size(wsm_options *options, size_t bytes);
 
 /**
- * The largest reassembled message accepted; a larger one closes with 1009. Not applied when
- * fragments are streamed.
+ * The largest reassembled message accepted; a larger one closes with 1009. A compressed
+ * message is measured inflated. When fragments are streamed, an uncompressed message is
+ * bounded only frame by frame (`max_frame_size`), and each fragment of a compressed one may
+ * inflate to at most `bytes`.
  */
 wsm_result wsm_options_set_max_message_size(wsm_options *options, size_t bytes);
 
@@ -633,7 +639,8 @@ wsm_result wsm_options_set_max_headers(wsm_options *options, size_t count);
 /**
  * Keepalive: ping after `interval_ms` without input from the peer, and fail the connection
  * (`WSM_ERROR_PONG_TIMEOUT`, close code 1011) when no pong follows within `timeout_ms`.
- * `interval_ms` 0 turns keepalive off (the default).
+ * `interval_ms` 0 turns keepalive off (the default). Both are capped at `UINT32_MAX` ms
+ * (about 49.7 days), as are the other timeouts.
  */
 wsm_result wsm_options_set_keepalive(wsm_options *options,
                                      uint64_t interval_ms,
@@ -641,12 +648,13 @@ wsm_result wsm_options_set_keepalive(wsm_options *options,
 
 /**
  * How long to wait for the peer's close frame after sending ours (and, for a client, for
- * the server to end the transport).
+ * the server to end the transport). Capped at about 49.7 days.
  */
 wsm_result wsm_options_set_close_timeout(wsm_options *options, uint64_t timeout_ms);
 
 /**
- * How long the opening handshake may take; 0 waits forever.
+ * How long the opening handshake may take; 0 waits forever (a larger value is capped at
+ * about 49.7 days).
  */
 wsm_result wsm_options_set_handshake_timeout(wsm_options *options, uint64_t timeout_ms);
 

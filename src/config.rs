@@ -57,7 +57,10 @@ impl Options {
     }
 
     /// Largest reassembled message accepted; larger messages close with 1009. Default
-    /// 16 MiB. Not applied when fragments are streamed (then the application decides).
+    /// 16 MiB. A compressed message is measured inflated. When fragments are streamed, an
+    /// uncompressed message is bounded only frame by frame (`max_frame_size`; the
+    /// application bounds the total), and each fragment of a compressed one may inflate to
+    /// at most this many bytes.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -79,20 +82,23 @@ impl Options {
     /// Sends a ping when the peer has been silent for a whole `interval` (checked every
     /// `interval`, so the ping goes out between one and two intervals after the last input),
     /// and fails the connection when nothing arrives within `timeout` after it. Default off.
+    /// Like every timeout here, each is kept in milliseconds and capped at `u32::MAX` ms
+    /// (about 49.7 days).
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.keepalive = Some((millis(interval), millis(timeout)));
         self
     }
 
     /// How long to wait for the peer's close frame after sending ours (and, for a client,
-    /// for the server to end the transport). Default 5 s.
+    /// for the server to end the transport). Default 5 s. Capped at about 49.7 days.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout_ms = millis(timeout);
         self
     }
 
     /// How long the opening handshake may take; `None` waits forever. Default 10 s, which
-    /// stops slow-header attacks from holding a server's connections.
+    /// stops slow-header attacks from holding a server's connections. A longer `Some` is
+    /// capped at about 49.7 days (it does not mean forever).
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.handshake_timeout_ms = timeout.map(millis);
         self
@@ -112,7 +118,7 @@ impl Options {
     }
 }
 
-/// Milliseconds, saturating at about 49 days.
+/// Milliseconds, saturating at `u32::MAX` (49.7 days): what the setters document.
 fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }

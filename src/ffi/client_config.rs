@@ -158,7 +158,8 @@ pub extern "C" fn wsm_client_config_set_options(
 /// Replaces the random source for the client's `Sec-WebSocket-Key` and masking keys with
 /// `fill` and its `userdata` (both must stay valid while connections made from this
 /// configuration live). A NULL `fill` restores the default: the operating system's
-/// generator.
+/// generator. Those connections share `fill` and `userdata`: driven on different threads,
+/// they may call it concurrently (see `wsm_random_fn`).
 #[no_mangle]
 pub extern "C" fn wsm_client_config_set_random(
     config: *mut wsm_client_config,

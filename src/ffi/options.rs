@@ -64,8 +64,10 @@ pub extern "C" fn wsm_options_set_max_frame_size(
     set(options, |o| o.max_frame_size(bytes))
 }
 
-/// The largest reassembled message accepted; a larger one closes with 1009. Not applied when
-/// fragments are streamed.
+/// The largest reassembled message accepted; a larger one closes with 1009. A compressed
+/// message is measured inflated. When fragments are streamed, an uncompressed message is
+/// bounded only frame by frame (`max_frame_size`), and each fragment of a compressed one may
+/// inflate to at most `bytes`.
 #[no_mangle]
 pub extern "C" fn wsm_options_set_max_message_size(
     options: *mut wsm_options,
@@ -94,7 +96,8 @@ pub extern "C" fn wsm_options_set_max_headers(
 
 /// Keepalive: ping after `interval_ms` without input from the peer, and fail the connection
 /// (`WSM_ERROR_PONG_TIMEOUT`, close code 1011) when no pong follows within `timeout_ms`.
-/// `interval_ms` 0 turns keepalive off (the default).
+/// `interval_ms` 0 turns keepalive off (the default). Both are capped at `UINT32_MAX` ms
+/// (about 49.7 days), as are the other timeouts.
 #[no_mangle]
 pub extern "C" fn wsm_options_set_keepalive(
     options: *mut wsm_options,
@@ -115,7 +118,7 @@ pub extern "C" fn wsm_options_set_keepalive(
 }
 
 /// How long to wait for the peer's close frame after sending ours (and, for a client, for
-/// the server to end the transport).
+/// the server to end the transport). Capped at about 49.7 days.
 #[no_mangle]
 pub extern "C" fn wsm_options_set_close_timeout(
     options: *mut wsm_options,
@@ -126,7 +129,8 @@ pub extern "C" fn wsm_options_set_close_timeout(
     })
 }
 
-/// How long the opening handshake may take; 0 waits forever.
+/// How long the opening handshake may take; 0 waits forever (a larger value is capped at
+/// about 49.7 days).
 #[no_mangle]
 pub extern "C" fn wsm_options_set_handshake_timeout(
     options: *mut wsm_options,
