@@ -288,3 +288,58 @@ fn receive_eof_keeps_events_in_order() {
     assert!(kinds[2].starts_with("Close {"), "{kinds:?}");
     assert!(kinds[3].starts_with("Closed"), "{kinds:?}");
 }
+
+/// Issue 10: a client that sends a big message and never reads is dropped once the write
+/// deadline for the echo has passed, however the kernel splits the writes (the timeout used
+/// to restart on every partial write, and the socket then lingered).
+#[test]
+fn a_client_that_never_reads_is_dropped_at_the_write_deadline() {
+    use std::io::Write;
+    let deadline = Duration::from_millis(1000);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        echo::serve_with_write_timeout(
+            &listener,
+            echo::server_config(echo::server_options()),
+            deadline,
+            move |r: Report| {
+                if let Report::Closed(_, outcome) = r {
+                    let _ = tx.send((std::time::Instant::now(), outcome.is_err()));
+                }
+            },
+        )
+    });
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(raw.read(&mut byte).unwrap(), 1, "no 101");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+    // 32 MiB, masked with a zero key: far more than the socket buffers hold.
+    let len: u64 = 32 << 20;
+    let mut frame = vec![0x82, 0xff];
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(&[0; 4]);
+    frame.resize(frame.len() + len as usize, b'x');
+    raw.write_all(&frame).unwrap();
+    let sent = std::time::Instant::now();
+    // The echo cannot go anywhere now; the server must give up within the deadline.
+    let (closed, failed) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let took = closed.saturating_duration_since(sent);
+    eprintln!("dropped {took:?} after the message was sent (deadline {deadline:?})");
+    assert!(failed, "the server should report the failed write");
+    assert!(
+        took < deadline + Duration::from_millis(1500),
+        "held for {took:?}"
+    );
+    drop(raw);
+}
