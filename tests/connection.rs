@@ -910,3 +910,44 @@ fn server_extra_headers_are_validated() {
     assert_eq!(p.server.state(), State::Open);
     assert_eq!(p.client.state(), State::Open);
 }
+
+/// Issue 10: "no limit" (`usize::MAX`, the C ABI's value) works without deflate too, both
+/// roles, whole or fragmented messages.
+#[test]
+fn unlimited_sizes_without_deflate() {
+    for stream in [false, true] {
+        let options = Options::new()
+            .max_message_size(usize::MAX)
+            .max_frame_size(usize::MAX)
+            .stream_fragments(stream);
+        let mut p = Pair::new(
+            ClientConfig::new("h", "/").options(options.clone()),
+            ServerConfig::new().options(options),
+        );
+        p.drive();
+        p.client_events.clear();
+        p.server_events.clear();
+        p.client.send_text("whole").unwrap();
+        p.client
+            .send_fragment(MessageKind::Binary, b"frag", false)
+            .unwrap();
+        p.client
+            .send_fragment(MessageKind::Binary, b"ment", true)
+            .unwrap();
+        p.server.send_binary(&[7; 70_000]).unwrap();
+        p.drive();
+        let bytes = |events: &[Event]| -> usize {
+            events
+                .iter()
+                .map(|e| match e {
+                    Event::Text(t) => t.len(),
+                    Event::Binary(b) => b.len(),
+                    Event::Fragment { data, .. } => data.len(),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .sum()
+        };
+        assert_eq!(bytes(&p.server_events), 13, "streamed {stream}");
+        assert_eq!(bytes(&p.client_events), 70_000, "streamed {stream}");
+    }
+}
