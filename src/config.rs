@@ -252,7 +252,7 @@ impl ServerConfig {
     /// Adds a header to the 101 answer (and to rejections). Checked here, since a server
     /// cannot fail later: the name must be an HTTP token and the value free of control
     /// characters but tab (no CR, LF or NUL to split the response), else
-    /// [`Error::InvalidHeader`] and the configuration is dropped.
+    /// [`Error::InvalidHeader`] (the configuration, taken by value, is then dropped).
     pub fn header(
         mut self,
         name: impl Into<String>,

@@ -355,8 +355,8 @@ impl Codec {
         const STEP: usize = 16 << 10;
         loop {
             let start = out.len();
-            // One byte past the limit shows an overflow; saturating, as `usize::MAX` means
-            // "no limit".
+            // Room for one byte past the limit, to see a message exceed it; saturating, since
+            // `usize::MAX` means "no limit".
             let room = STEP.min(limit.saturating_sub(start).saturating_add(1));
             out.resize(start.saturating_add(room), 0);
             let before_in = self.decompress.total_in();

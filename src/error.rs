@@ -229,8 +229,8 @@ pub enum Error {
     SubprotocolNotOffered,
     /// `accept` on a plain HTTP request (answer it with `respond`).
     NotWebSocket,
-    /// No random source: without the `std` feature one must be supplied, and with it the
-    /// operating system's generator failed (masking keys are then never made up).
+    /// No random source: none was supplied without the `std` feature, or the operating
+    /// system's generator failed (masking keys are never made up instead).
     NoRandomSource,
     /// A rejection status that is not a 4xx or 5xx.
     InvalidStatus(u16),
