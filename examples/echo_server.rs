@@ -1,12 +1,13 @@
 //! An echo server: every text and binary message comes back as the same kind.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- 127.0.0.1:9001 [--ping-interval-ms 20000] [--no-deflate]
+//! cargo run --release --example echo_server -- 127.0.0.1:9001 [--ping-interval-ms 20000] [--write-timeout-ms 30000] [--no-deflate]
 //! ```
 //!
 //! One thread per client, each driving a `wsmachine::Connection` over a blocking socket;
 //! idle clients get keepalive pings (every 20 s unless `--ping-interval-ms` says otherwise);
-//! permessage-deflate is accepted when offered, unless `--no-deflate`.
+//! permessage-deflate is accepted when offered, unless `--no-deflate`. A client that does
+//! not take what is written to it within 30 s (`--write-timeout-ms`) is dropped.
 //! This is the server the Autobahn TestSuite's fuzzingclient is pointed at, so its limits fit
 //! the suite's 16 MiB messages.
 //!
@@ -27,12 +28,14 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: echo_server [ADDR] [--ping-interval-ms MS] [--no-deflate]";
+const USAGE: &str =
+    "usage: echo_server [ADDR] [--ping-interval-ms MS] [--write-timeout-ms MS] [--no-deflate]";
 
 fn main() -> ExitCode {
     let mut addr = "127.0.0.1:9001".to_string();
     let mut ping_interval = echo::PING_INTERVAL;
     let mut deflate = true;
+    let mut write_timeout = common::driver::WRITE_TIMEOUT;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -41,6 +44,15 @@ fn main() -> ExitCode {
                 _ => {
                     eprintln!(
                         "--ping-interval-ms needs a positive number of milliseconds\n{USAGE}"
+                    );
+                    return ExitCode::FAILURE;
+                }
+            },
+            "--write-timeout-ms" => match args.next().and_then(|ms| ms.parse().ok()) {
+                Some(ms) if ms > 0 => write_timeout = Duration::from_millis(ms),
+                _ => {
+                    eprintln!(
+                        "--write-timeout-ms needs a positive number of milliseconds\n{USAGE}"
                     );
                     return ExitCode::FAILURE;
                 }
@@ -82,9 +94,10 @@ fn main() -> ExitCode {
         Report::Closed(peer, Err(e)) => eprintln!("{peer} closed: transport failed: {e}"),
     };
     let options = echo::server_options_pinging(ping_interval);
-    echo::serve_with(
+    echo::serve_with_write_timeout(
         &listener,
         echo::server_config_deflate(options, deflate),
+        write_timeout,
         report,
     )
 }

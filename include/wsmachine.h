@@ -117,7 +117,8 @@ typedef enum {
    */
   WSM_ERR_SUBPROTOCOL_NOT_OFFERED = 207,
   /**
-   * No random source is available for a client.
+   * No random source is available for a client: the operating system's generator
+   * failed and no `wsm_client_config_set_random` callback was set.
    */
   WSM_ERR_NO_RANDOM_SOURCE = 208,
   /**
@@ -290,7 +291,10 @@ typedef struct wsm_server_config wsm_server_config;
 /**
  * Fills `buf[0..len]` with unpredictable bytes (RFC 6455 §10.3: masking keys must not be
  * guessable by whoever chooses the payload). `userdata` is the pointer given with the
- * callback. It is called on the thread that is driving the connection at the time.
+ * callback. It is called on the thread driving a connection, from inside a call on it.
+ * Every connection made from one configuration shares `fill` and `userdata`, so when such
+ * connections are driven on different threads the callback runs concurrently with itself:
+ * it must then be thread-safe.
  */
 typedef void (*wsm_random_fn)(void *userdata, uint8_t *buf, size_t len);
 
@@ -354,26 +358,51 @@ extern "C" {
  * (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
  * Characters HTTP forbids are reported by `wsm_conn_client_new` as
  * `WSM_ERR_INVALID_HEADER`.
+ *
+ * # Safety
+ * * `host` is NULL or a NUL-terminated string.
+ * * `path` is NULL or a NUL-terminated string.
+ * * `out` is NULL or valid for writing a `*mut wsm_client_config`.
  */
 wsm_result wsm_client_config_new(const char *host, const char *path, wsm_client_config **out);
 
 /**
  * Frees a configuration made by `wsm_client_config_new`. NULL does nothing.
+ *
+ * # Safety
+ * `config` is NULL or a handle made by `wsm_client_config_new`, not freed yet and not used
+ * again after this call.
  */
 void wsm_client_config_free(wsm_client_config *config);
 
 /**
  * Sends an `Origin` header (browsers always do). The string is copied.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `origin` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_client_config_set_origin(wsm_client_config *config, const char *origin);
 
 /**
  * Offers a subprotocol; call again to offer more, in order of preference. Copied.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_client_config_add_subprotocol(wsm_client_config *config, const char *name);
 
 /**
  * Adds a header field to the Upgrade request. Both strings are copied.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
+ * * `value` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_client_config_add_header(wsm_client_config *config,
                                         const char *name,
@@ -381,6 +410,12 @@ wsm_result wsm_client_config_add_header(wsm_client_config *config,
 
 /**
  * Replaces the options with a copy of `options`.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ *   during the call.
  */
 wsm_result wsm_client_config_set_options(wsm_client_config *config, const wsm_options *options);
 
@@ -388,7 +423,15 @@ wsm_result wsm_client_config_set_options(wsm_client_config *config, const wsm_op
  * Replaces the random source for the client's `Sec-WebSocket-Key` and masking keys with
  * `fill` and its `userdata` (both must stay valid while connections made from this
  * configuration live). A NULL `fill` restores the default: the operating system's
- * generator.
+ * generator. Those connections share `fill` and `userdata`: driven on different threads,
+ * they may call it concurrently (see `wsm_random_fn`).
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `fill`, when not NULL, writes at most `len` bytes to `buf`; it and `userdata` stay usable,
+ *   from whichever thread drives a connection made from this configuration (concurrently when
+ *   several do), for as long as those connections live.
  */
 wsm_result wsm_client_config_set_random(wsm_client_config *config,
                                         wsm_random_fn fill,
@@ -397,6 +440,12 @@ wsm_result wsm_client_config_set_random(wsm_client_config *config,
 /**
  * Offers permessage-deflate (RFC 7692) with a copy of `deflate`'s parameters. Default: not
  * offered. Whether the server accepted shows in `wsm_conn_extensions` once open.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ *   during the call.
  */
 wsm_result wsm_client_config_set_deflate(wsm_client_config *config, const wsm_deflate *deflate);
 
@@ -404,18 +453,32 @@ wsm_result wsm_client_config_set_deflate(wsm_client_config *config, const wsm_de
  * Sets `*out` to a new client connection made from `config` (which may be freed
  * afterwards). The Upgrade request is queued as output at once. Errors:
  * `WSM_ERR_INVALID_HEADER` for a host, path, origin, subprotocol or header HTTP forbids.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ *   thread during the call.
+ * * `out` is NULL or valid for writing a `*mut wsm_conn`.
  */
 wsm_result wsm_conn_client_new(const wsm_client_config *config, wsm_conn **out);
 
 /**
  * Sets `*out` to a new server connection made from `config` (which may be freed
  * afterwards), waiting for the client's Upgrade request.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ *   thread during the call.
+ * * `out` is NULL or valid for writing a `*mut wsm_conn`.
  */
 wsm_result wsm_conn_server_new(const wsm_server_config *config, wsm_conn **out);
 
 /**
  * Frees a connection in any state, with everything it holds; pointers it handed out become
  * invalid. NULL does nothing. It does not close the transport: that is the caller's.
+ *
+ * # Safety
+ * `conn` is NULL or a handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not freed
+ * yet and not used again after this call.
  */
 void wsm_conn_free(wsm_conn *conn);
 
@@ -423,18 +486,31 @@ void wsm_conn_free(wsm_conn *conn);
  * Feeds `len` bytes read from the transport. Events, output and a state change may follow;
  * a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
  * the connection closed is ignored. `data` may be NULL when `len` is 0.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_receive(wsm_conn *conn, const uint8_t *data, size_t len);
 
 /**
  * The transport ended (the peer closed it or a read failed). Before the closing handshake
  * completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
  */
 wsm_result wsm_conn_receive_eof(wsm_conn *conn);
 
 /**
  * Tells the connection the time, `now_ms` milliseconds on the caller's monotonic clock,
  * firing the timers that are due (keepalive pings, pong, close and handshake timeouts).
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
  */
 wsm_result wsm_conn_handle_timeout(wsm_conn *conn, uint64_t now_ms);
 
@@ -442,6 +518,11 @@ wsm_result wsm_conn_handle_timeout(wsm_conn *conn, uint64_t now_ms);
  * Sets `*deadline_ms` to when `wsm_conn_handle_timeout` should be called next, on the same
  * clock, or `WSM_NO_TIMEOUT` when no timer runs. The deadline may be in the past: then call
  * it at once.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `deadline_ms` is NULL or valid for writing a `u64`.
  */
 wsm_result wsm_conn_poll_timeout(const wsm_conn *conn, uint64_t *deadline_ms);
 
@@ -449,6 +530,11 @@ wsm_result wsm_conn_poll_timeout(const wsm_conn *conn, uint64_t *deadline_ms);
  * Writes the next event to `*event` (`WSM_EVENT_NONE` when there is none). Its `data`
  * stays valid until the next call that takes `conn` as non-const, or `wsm_conn_free`.
  * Call it until it gives `WSM_EVENT_NONE` after every input and command.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `event` is NULL or valid for writing a `wsm_event`.
  */
 wsm_result wsm_conn_next_event(wsm_conn *conn, wsm_event *event);
 
@@ -456,23 +542,41 @@ wsm_result wsm_conn_next_event(wsm_conn *conn, wsm_event *event);
  * Sets `*data` and `*len` to the bytes waiting to be written to the transport (`*len` 0
  * when none). They stay valid until the next call that takes `conn` as non-const. After
  * writing some of them, call `wsm_conn_consume_output` with how many were written.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or valid for writing a `*const u8`.
+ * * `len` is NULL or valid for writing a `usize`.
  */
 wsm_result wsm_conn_pending_output(const wsm_conn *conn, const uint8_t **data, size_t *len);
 
 /**
  * Marks the first `n` bytes of the pending output as written. `WSM_ERR_INVALID_ARGUMENT`
  * when `n` is more than is pending (nothing is consumed then).
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
  */
 wsm_result wsm_conn_consume_output(wsm_conn *conn, size_t n);
 
 /**
  * How many bytes of output wait to be written (the browser's `bufferedAmount`): stop
  * producing when it grows too large. 0 for NULL.
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
  */
 size_t wsm_conn_buffered_amount(const wsm_conn *conn);
 
 /**
  * The connection's state; `WSM_STATE_CLOSED` for NULL.
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
  */
 wsm_state wsm_conn_state(const wsm_conn *conn);
 
@@ -480,11 +584,21 @@ wsm_state wsm_conn_state(const wsm_conn *conn);
  * Sends a whole text message of `len` bytes, which must be UTF-8
  * (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
  * no close was sent.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `text` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_send_text(wsm_conn *conn, const char *text, size_t len);
 
 /**
  * Sends a whole binary message of `len` bytes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_send_binary(wsm_conn *conn, const uint8_t *data, size_t len);
 
@@ -493,6 +607,11 @@ wsm_result wsm_conn_send_binary(wsm_conn *conn, const uint8_t *data, size_t len)
  * binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
  * `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
  * point; the whole message must be UTF-8.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_send_fragment(wsm_conn *conn,
                                   bool text,
@@ -502,12 +621,22 @@ wsm_result wsm_conn_send_fragment(wsm_conn *conn,
 
 /**
  * Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_send_ping(wsm_conn *conn, const uint8_t *data, size_t len);
 
 /**
  * Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
  * auto-pong is off).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
  */
 wsm_result wsm_conn_send_pong(wsm_conn *conn, const uint8_t *data, size_t len);
 
@@ -516,6 +645,11 @@ wsm_result wsm_conn_send_pong(wsm_conn *conn, const uint8_t *data, size_t len);
  * 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
  * else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
  * body. The state becomes closing; nothing more may be sent.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `reason` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_conn_close(wsm_conn *conn, uint16_t code, const char *reason);
 
@@ -523,6 +657,11 @@ wsm_result wsm_conn_close(wsm_conn *conn, uint16_t code, const char *reason);
  * Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
  * `subprotocol` (NULL for none; it must be one the client offered, else
  * `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `subprotocol` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
 
@@ -530,6 +669,11 @@ wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
  * Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
  * 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
  * connection then closes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `reason` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_conn_reject(wsm_conn *conn, uint16_t status, const char *reason);
 
@@ -538,6 +682,12 @@ wsm_result wsm_conn_reject(wsm_conn *conn, uint16_t status, const char *reason);
  * `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
  * `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
  * a custom rejection of an Upgrade. The connection then closes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `content_type` is NULL or a NUL-terminated string.
+ * * `body` is NULL or readable for `body_len` bytes.
  */
 wsm_result wsm_conn_respond(wsm_conn *conn,
                             uint16_t status,
@@ -549,6 +699,13 @@ wsm_result wsm_conn_respond(wsm_conn *conn,
  * Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
  * request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
  * `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
+ * * `value` is NULL or valid for writing a `*const c_char`.
+ * * `len` is NULL or valid for writing a `usize`.
  */
 wsm_result wsm_conn_request_header(const wsm_conn *conn,
                                    const char *name,
@@ -559,55 +716,98 @@ wsm_result wsm_conn_request_header(const wsm_conn *conn,
  * Sets `*value`/`*len` to the negotiated subprotocol (valid until the next non-const call
  * on `conn`);
  * `WSM_ERR_NOT_FOUND` when none was agreed (or the connection is not open yet).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `value` is NULL or valid for writing a `*const c_char`.
+ * * `len` is NULL or valid for writing a `usize`.
  */
 wsm_result wsm_conn_subprotocol(const wsm_conn *conn, const char **value, size_t *len);
 
 /**
  * Sets `*value`/`*len` to the negotiated `Sec-WebSocket-Extensions` value (valid until the
  * next non-const call on `conn`); `*len` is 0 when no extension is in force.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `value` is NULL or valid for writing a `*const c_char`.
+ * * `len` is NULL or valid for writing a `usize`.
  */
 wsm_result wsm_conn_extensions(const wsm_conn *conn, const char **value, size_t *len);
 
 /**
  * Sets `*out` to new parameters holding the defaults: context takeover both ways, 32 KiB
  * windows, compression level 6, messages under 32 bytes sent uncompressed.
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `*mut wsm_deflate`.
  */
 wsm_result wsm_deflate_new(wsm_deflate **out);
 
 /**
  * Frees parameters made by `wsm_deflate_new`. NULL does nothing.
+ *
+ * # Safety
+ * `deflate` is NULL or a handle made by `wsm_deflate_new`, not freed yet and not used again
+ * after this call.
  */
 void wsm_deflate_free(wsm_deflate *deflate);
 
 /**
  * Whether the server starts every message with an empty window (RFC 7692 §7.1.1): saves
  * the server 32 KiB per connection, costs ratio. Default false.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_server_no_context_takeover(wsm_deflate *deflate, bool on);
 
 /**
  * Whether the client starts every message with an empty window. Default false.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_client_no_context_takeover(wsm_deflate *deflate, bool on);
 
 /**
  * Limits the server's window to 2^bits bytes: 8-15 (`WSM_ERR_INVALID_ARGUMENT` otherwise;
  * 8 is used as 9, which zlib needs to compress). Default 15.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_server_max_window_bits(wsm_deflate *deflate, uint8_t bits);
 
 /**
  * Limits the client's window to 2^bits bytes: 8-15, as for the server. Default 15.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_client_max_window_bits(wsm_deflate *deflate, uint8_t bits);
 
 /**
  * The zlib compression level, 0-9 (`WSM_ERR_INVALID_ARGUMENT` otherwise). Default 6.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_level(wsm_deflate *deflate, uint32_t level);
 
 /**
  * Messages shorter than `bytes` are sent uncompressed (they would only grow). Default 32.
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
 
@@ -615,39 +815,69 @@ wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
  * handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
  * handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `*mut wsm_options`.
  */
 wsm_result wsm_options_new(wsm_options **out);
 
 /**
  * Frees options made by `wsm_options_new`. NULL does nothing.
+ *
+ * # Safety
+ * `options` is NULL or a handle made by `wsm_options_new`, not freed yet and not used again
+ * after this call.
  */
 void wsm_options_free(wsm_options *options);
 
 /**
  * The largest frame payload accepted; a larger frame closes the connection with 1009.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_max_frame_size(wsm_options *options, size_t bytes);
 
 /**
- * The largest reassembled message accepted; a larger one closes with 1009. Not applied when
- * fragments are streamed.
+ * The largest reassembled message accepted; a larger one closes with 1009. A compressed
+ * message is measured inflated. When fragments are streamed, an uncompressed message is
+ * bounded only frame by frame (`max_frame_size`), and each fragment of a compressed one may
+ * inflate to at most `bytes`.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_max_message_size(wsm_options *options, size_t bytes);
 
 /**
  * The largest HTTP head of the opening handshake.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_max_handshake_size(wsm_options *options, size_t bytes);
 
 /**
  * The most header fields in the opening handshake.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_max_headers(wsm_options *options, size_t count);
 
 /**
  * Keepalive: ping after `interval_ms` without input from the peer, and fail the connection
  * (`WSM_ERROR_PONG_TIMEOUT`, close code 1011) when no pong follows within `timeout_ms`.
- * `interval_ms` 0 turns keepalive off (the default).
+ * `interval_ms` 0 turns keepalive off (the default). Both are capped at `UINT32_MAX` ms
+ * (about 49.7 days), as are the other timeouts.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_keepalive(wsm_options *options,
                                      uint64_t interval_ms,
@@ -655,23 +885,40 @@ wsm_result wsm_options_set_keepalive(wsm_options *options,
 
 /**
  * How long to wait for the peer's close frame after sending ours (and, for a client, for
- * the server to end the transport).
+ * the server to end the transport). Capped at about 49.7 days.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_close_timeout(wsm_options *options, uint64_t timeout_ms);
 
 /**
- * How long the opening handshake may take; 0 waits forever.
+ * How long the opening handshake may take; 0 waits forever (a larger value is capped at
+ * about 49.7 days).
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_handshake_timeout(wsm_options *options, uint64_t timeout_ms);
 
 /**
  * Whether pings are answered with pongs automatically (default true).
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_auto_pong(wsm_options *options, bool on);
 
 /**
  * Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
  * (default false).
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
  */
 wsm_result wsm_options_set_stream_fragments(wsm_options *options, bool on);
 
@@ -684,22 +931,43 @@ const char *wsm_result_str(unsigned int result);
 /**
  * Sets `*out` to a new configuration that accepts every valid request, chooses no
  * subprotocol and uses the default options. Free with `wsm_server_config_free`.
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `*mut wsm_server_config`.
  */
 wsm_result wsm_server_config_new(wsm_server_config **out);
 
 /**
  * Frees a configuration made by `wsm_server_config_new`. NULL does nothing.
+ *
+ * # Safety
+ * `config` is NULL or a handle made by `wsm_server_config_new`, not freed yet and not used
+ * again after this call.
  */
 void wsm_server_config_free(wsm_server_config *config);
 
 /**
  * Adds a subprotocol the server supports, in order of preference: the first of these that
  * the client offers is chosen. Copied.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ *   thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_server_config_add_subprotocol(wsm_server_config *config, const char *name);
 
 /**
- * Adds a header field to the 101 answer. Both strings are copied.
+ * Adds a header field to the 101 answer (and to rejections). Both strings are copied.
+ * `WSM_ERR_INVALID_HEADER` when the name is not an HTTP token or the value holds a
+ * control character other than tab (CR, LF and NUL could forge the response); the
+ * configuration is then unchanged.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ *   thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
+ * * `value` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_server_config_add_header(wsm_server_config *config,
                                         const char *name,
@@ -707,18 +975,34 @@ wsm_result wsm_server_config_add_header(wsm_server_config *config,
 
 /**
  * Replaces the options with a copy of `options`.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ *   thread during the call.
+ * * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ *   during the call.
  */
 wsm_result wsm_server_config_set_options(wsm_server_config *config, const wsm_options *options);
 
 /**
  * With `on`, each valid request comes out as a `WSM_EVENT_REQUEST` event, and the
  * application answers with `wsm_conn_accept` or `wsm_conn_reject`. Default off.
+ *
+ * # Safety
+ * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ * thread during the call.
  */
 wsm_result wsm_server_config_set_defer_accept(wsm_server_config *config, bool on);
 
 /**
  * Accepts permessage-deflate (RFC 7692) when a client offers it, within a copy of
  * `deflate`'s parameters. Default: declined.
+ *
+ * # Safety
+ * * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ *   thread during the call.
+ * * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ *   during the call.
  */
 wsm_result wsm_server_config_set_deflate(wsm_server_config *config, const wsm_deflate *deflate);
 

@@ -4,6 +4,8 @@
 //! server on the open internet: a hostile peer can make a connection hold at most about
 //! `max_message_size + max_frame_size` bytes of input.
 
+use crate::error::Error;
+use crate::handshake::{is_header_value, is_token};
 use crate::random::RandomSource;
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -55,7 +57,10 @@ impl Options {
     }
 
     /// Largest reassembled message accepted; larger messages close with 1009. Default
-    /// 16 MiB. Not applied when fragments are streamed (then the application decides).
+    /// 16 MiB. A compressed message is measured inflated. When fragments are streamed, an
+    /// uncompressed message is bounded only frame by frame (`max_frame_size`; the
+    /// application bounds the total), and each fragment of a compressed one may inflate to
+    /// at most this many bytes.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -77,20 +82,23 @@ impl Options {
     /// Sends a ping when the peer has been silent for a whole `interval` (checked every
     /// `interval`, so the ping goes out between one and two intervals after the last input),
     /// and fails the connection when nothing arrives within `timeout` after it. Default off.
+    /// Like every timeout here, each is kept in milliseconds and capped at `u32::MAX` ms
+    /// (about 49.7 days).
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.keepalive = Some((millis(interval), millis(timeout)));
         self
     }
 
     /// How long to wait for the peer's close frame after sending ours (and, for a client,
-    /// for the server to end the transport). Default 5 s.
+    /// for the server to end the transport). Default 5 s. Capped at about 49.7 days.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout_ms = millis(timeout);
         self
     }
 
     /// How long the opening handshake may take; `None` waits forever. Default 10 s, which
-    /// stops slow-header attacks from holding a server's connections.
+    /// stops slow-header attacks from holding a server's connections. A longer `Some` is
+    /// capped at about 49.7 days (it does not mean forever).
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.handshake_timeout_ms = timeout.map(millis);
         self
@@ -110,7 +118,7 @@ impl Options {
     }
 }
 
-/// Milliseconds, saturating at about 49 days.
+/// Milliseconds, saturating at `u32::MAX` (49.7 days): what the setters document.
 fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
@@ -241,10 +249,26 @@ impl ServerConfig {
         self
     }
 
-    /// Adds a header to the 101 answer.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_headers.push((name.into(), value.into()));
-        self
+    /// Adds a header to the 101 answer (and to rejections). Checked here, since a server
+    /// cannot fail later: the name must be an HTTP token and the value free of control
+    /// characters but tab (no CR, LF or NUL to split the response), else
+    /// [`Error::InvalidHeader`] (the configuration, taken by value, is then dropped).
+    pub fn header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, Error> {
+        self.add_header(name.into(), value.into())?;
+        Ok(self)
+    }
+
+    /// [`header`](Self::header) in place: on error, the configuration is unchanged.
+    pub(crate) fn add_header(&mut self, name: String, value: String) -> Result<(), Error> {
+        if !is_token(&name) || !is_header_value(&value) {
+            return Err(Error::InvalidHeader);
+        }
+        self.extra_headers.push((name, value));
+        Ok(())
     }
 
     /// Replaces the common options.

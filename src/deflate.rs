@@ -355,8 +355,10 @@ impl Codec {
         const STEP: usize = 16 << 10;
         loop {
             let start = out.len();
-            let room = STEP.min(limit.saturating_sub(start) + 1);
-            out.resize(start + room, 0);
+            // Room for one byte past the limit, to see a message exceed it; saturating, since
+            // `usize::MAX` means "no limit".
+            let room = STEP.min(limit.saturating_sub(start).saturating_add(1));
+            out.resize(start.saturating_add(room), 0);
             let before_in = self.decompress.total_in();
             let before_out = self.decompress.total_out();
             let status = self
@@ -484,6 +486,27 @@ mod tests {
             fresh.decompress(&[0xff, 0xff, 0xff], &mut out, 100),
             Err(ProtocolError::BadCompressedData)
         );
+    }
+
+    #[test]
+    fn unlimited_limit_inflates_everything() {
+        let params = Params {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        };
+        for is_client in [true, false] {
+            let mut ours = Codec::new(params, is_client, &DeflateConfig::new());
+            let mut theirs = Codec::new(params, !is_client, &DeflateConfig::new());
+            let msg = "no limit at all ".repeat(2000);
+            let mut wire = Vec::new();
+            theirs.compress(msg.as_bytes(), &mut wire);
+            let mut out = BytesMut::new();
+            ours.decompress(&wire, &mut out, usize::MAX).unwrap();
+            ours.end_message(&mut out, usize::MAX).unwrap();
+            assert_eq!(&out[..], msg.as_bytes());
+        }
     }
 
     #[test]

@@ -229,7 +229,8 @@ pub enum Error {
     SubprotocolNotOffered,
     /// `accept` on a plain HTTP request (answer it with `respond`).
     NotWebSocket,
-    /// No random source (without the `std` feature, one must be supplied).
+    /// No random source: none was supplied without the `std` feature, or the operating
+    /// system's generator failed (masking keys are never made up instead).
     NoRandomSource,
     /// A rejection status that is not a 4xx or 5xx.
     InvalidStatus(u16),
@@ -253,7 +254,7 @@ impl fmt::Display for Error {
             Self::NoPendingRequest => f.write_str("no handshake request is waiting for an answer"),
             Self::SubprotocolNotOffered => f.write_str("the client did not offer that subprotocol"),
             Self::NotWebSocket => f.write_str("not a WebSocket request; answer it with respond"),
-            Self::NoRandomSource => f.write_str("no random source configured"),
+            Self::NoRandomSource => f.write_str("no random source available"),
             Self::InvalidStatus(s) => write!(f, "status {s} is not an HTTP error status"),
         }
     }

@@ -5,6 +5,8 @@
 //! `getrandom`), and masking keys are drawn in batches, so a key costs a few nanoseconds,
 //! not a system call.
 
+#[cfg(feature = "std")]
+use crate::error::Error;
 use alloc::boxed::Box;
 
 /// A source of unpredictable bytes. Replace it for deterministic tests or on devices
@@ -26,23 +28,23 @@ impl<F: FnMut(&mut [u8]) + Send> RandomSource for F {
 pub struct OsRandom;
 
 #[cfg(feature = "std")]
+impl OsRandom {
+    /// Fills `buf`, or reports that the operating system's generator failed (it essentially
+    /// never does once the system has booted, but a sandbox may forbid it).
+    pub fn try_fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        getrandom::fill(buf).map_err(|_| Error::NoRandomSource)
+    }
+}
+
+#[cfg(feature = "std")]
 impl RandomSource for OsRandom {
+    /// # Panics
+    /// When the operating system's generator fails: a predictable masking key would break
+    /// RFC 6455 §10.3 silently. The engine's default source does not panic: it reads the
+    /// OS once, in `Connection::client`, which then returns [`Error::NoRandomSource`].
     fn fill(&mut self, buf: &mut [u8]) {
-        if getrandom::fill(buf).is_err() {
-            // The OS generator is unavailable (it essentially never is once the system has
-            // booted): fall back to a clock- and address-seeded mix rather than panic.
-            let seed = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0)
-                ^ (buf.as_ptr() as u64);
-            let mut x = seed | 1;
-            for b in buf.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = x as u8;
-            }
+        if self.try_fill(buf).is_err() {
+            panic!("the operating system's random generator failed");
         }
     }
 }
@@ -60,21 +62,28 @@ impl RandomSource for SeededChaCha {
     }
 }
 
-/// The random source a connection uses when none is configured.
+/// The random source a connection uses when none is configured; `None` (hence
+/// [`Error::NoRandomSource`]) without `std` or when the OS cannot seed it.
 pub(crate) fn default_source() -> Option<Box<dyn RandomSource>> {
     #[cfg(feature = "std")]
     {
-        use rand_chacha::rand_core::SeedableRng;
-        let mut seed = [0u8; 32];
-        OsRandom.fill(&mut seed);
-        Some(Box::new(SeededChaCha(rand_chacha::ChaCha12Rng::from_seed(
-            seed,
-        ))))
+        seeded_from(|seed| OsRandom.try_fill(seed))
     }
     #[cfg(not(feature = "std"))]
     {
         None
     }
+}
+
+/// ChaCha12 keyed by `seed`, or `None` when `seed` fails: never a predictable fallback.
+#[cfg(feature = "std")]
+fn seeded_from(seed: impl FnOnce(&mut [u8]) -> Result<(), Error>) -> Option<Box<dyn RandomSource>> {
+    use rand_chacha::rand_core::SeedableRng;
+    let mut key = [0u8; 32];
+    seed(&mut key).ok()?;
+    Some(Box::new(SeededChaCha(rand_chacha::ChaCha12Rng::from_seed(
+        key,
+    ))))
 }
 
 /// Hands out masking keys from a batch of random bytes, refilled from the source.
@@ -111,5 +120,25 @@ impl MaskKeys {
         batch[self.used..self.used + 4].fill(0);
         self.used += 4;
         k
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_seed_gives_no_source_not_a_predictable_one() {
+        assert!(seeded_from(|_| Err(Error::NoRandomSource)).is_none());
+        let mut a = seeded_from(|k| {
+            k.fill(7);
+            Ok(())
+        })
+        .unwrap();
+        let mut out = [0u8; 16];
+        a.fill(&mut out);
+        assert_ne!(out, [0u8; 16]);
+        assert!(default_source().is_some());
+        assert!(OsRandom.try_fill(&mut out).is_ok());
     }
 }

@@ -872,3 +872,82 @@ fn fragments_split_at_every_byte_with_polls_between() {
         );
     }
 }
+
+/// Issue 10: a server's extra headers are validated as they are added, as a client's are
+/// (an unchecked value with CRLF could forge headers or a body into the 101).
+#[test]
+fn server_extra_headers_are_validated() {
+    for (name, value) in [
+        ("X-Evil", "a\r\nInjected: 1"),
+        ("X-Evil", "a\nb"),
+        ("X-Evil", "a\rb"),
+        ("X-Evil", "a\0b"),
+        ("X-Evil", "a\x7fb"),
+        ("Bad Name", "v"),
+        ("X:Y", "v"),
+        ("", "v"),
+        ("X-Ünicode", "v"),
+    ] {
+        assert_eq!(
+            ServerConfig::new().header(name, value).err(),
+            Some(Error::InvalidHeader),
+            "{name:?}: {value:?}"
+        );
+    }
+    let config = ServerConfig::new()
+        .header("X-Ok", "tab\tspace obs-text é")
+        .unwrap();
+    let mut p = Pair::new(ClientConfig::new("h", "/"), config);
+    let request = p.client.take_output();
+    p.server.receive(&request);
+    let answer = String::from_utf8(p.server.pending_output().to_vec()).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 101 "), "{answer}");
+    assert!(
+        answer.contains("\r\nX-Ok: tab\tspace obs-text é\r\n"),
+        "{answer}"
+    );
+    p.drive();
+    assert_eq!(p.server.state(), State::Open);
+    assert_eq!(p.client.state(), State::Open);
+}
+
+/// Issue 10: "no limit" (`usize::MAX`, the C ABI's value) works without deflate too, both
+/// roles, whole or fragmented messages.
+#[test]
+fn unlimited_sizes_without_deflate() {
+    for stream in [false, true] {
+        let options = Options::new()
+            .max_message_size(usize::MAX)
+            .max_frame_size(usize::MAX)
+            .stream_fragments(stream);
+        let mut p = Pair::new(
+            ClientConfig::new("h", "/").options(options.clone()),
+            ServerConfig::new().options(options),
+        );
+        p.drive();
+        p.client_events.clear();
+        p.server_events.clear();
+        p.client.send_text("whole").unwrap();
+        p.client
+            .send_fragment(MessageKind::Binary, b"frag", false)
+            .unwrap();
+        p.client
+            .send_fragment(MessageKind::Binary, b"ment", true)
+            .unwrap();
+        p.server.send_binary(&[7; 70_000]).unwrap();
+        p.drive();
+        let bytes = |events: &[Event]| -> usize {
+            events
+                .iter()
+                .map(|e| match e {
+                    Event::Text(t) => t.len(),
+                    Event::Binary(b) => b.len(),
+                    Event::Fragment { data, .. } => data.len(),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .sum()
+        };
+        assert_eq!(bytes(&p.server_events), 13, "streamed {stream}");
+        assert_eq!(bytes(&p.client_events), 70_000, "streamed {stream}");
+    }
+}

@@ -336,3 +336,133 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Issue 10 item 2: "no limit" (`usize::MAX`, what the C ABI passes) must not overflow the
+/// inflate bound; compressed messages arrive whole both ways, fragments streamed or not.
+#[test]
+fn unlimited_sizes_inflate_whole_messages() {
+    for stream in [false, true] {
+        let options = Options::new()
+            .max_message_size(usize::MAX)
+            .max_frame_size(usize::MAX)
+            .stream_fragments(stream);
+        let mut p = Pair::new(
+            ClientConfig::new("h", "/")
+                .deflate(DeflateConfig::new())
+                .options(options.clone()),
+            ServerConfig::new()
+                .deflate(DeflateConfig::new())
+                .options(options),
+        );
+        p.drive();
+        p.client_events.clear();
+        p.server_events.clear();
+        let text = "unbounded ".repeat(10);
+        p.client.send_text(&text).unwrap();
+        p.server.send_binary(text.as_bytes()).unwrap();
+        p.drive();
+        let got = |events: &[Event]| -> Vec<u8> {
+            let mut all = Vec::new();
+            for e in events {
+                match e {
+                    Event::Text(t) => all.extend_from_slice(t.as_bytes()),
+                    Event::Binary(b) => all.extend_from_slice(b),
+                    Event::Fragment { data, .. } => all.extend_from_slice(data),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            all
+        };
+        assert_eq!(
+            got(&p.server_events),
+            text.as_bytes(),
+            "server, streamed {stream}"
+        );
+        assert_eq!(
+            got(&p.client_events),
+            text.as_bytes(),
+            "client, streamed {stream}"
+        );
+    }
+}
+
+/// What `Options::max_message_size` documents for streamed fragments: an uncompressed
+/// message is bounded only per frame; each fragment of a compressed one may inflate to at
+/// most the limit.
+#[test]
+fn streamed_message_limit_is_per_fragment() {
+    let server = |extensions: &str| {
+        let mut s = Connection::from_upgraded(Upgraded {
+            role: Role::Server,
+            subprotocol: None,
+            extensions: extensions.into(),
+            options: Options::new().max_message_size(1000).stream_fragments(true),
+            random: None,
+        })
+        .unwrap();
+        assert!(matches!(s.poll_event(), Some(Event::Open { .. })));
+        s
+    };
+    let mask = Some([1, 2, 3, 4]);
+    let piece = [b'x'; 900];
+
+    let mut plain = server("");
+    plain.receive(&frame(false, 0, OpCode::Binary, mask, &piece));
+    plain.receive(&frame(false, 0, OpCode::Continuation, mask, &piece));
+    plain.receive(&frame(true, 0, OpCode::Continuation, mask, &piece));
+    let got: usize = events(&mut plain)
+        .iter()
+        .map(|e| match e {
+            Event::Fragment { data, .. } => data.len(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(got, 2700);
+
+    // One compressor keeps its window across pieces, as fragments of one message do;
+    // all but the last keep their sync-flush tail so that they join up.
+    let mut sender = Connection::from_upgraded(Upgraded {
+        role: Role::Client,
+        subprotocol: None,
+        extensions: "permessage-deflate".into(),
+        options: Options::new(),
+        random: Some(Box::new(|b: &mut [u8]| b.fill(0))),
+    })
+    .unwrap();
+    let mut squeeze = |data: &[u8], tail: bool| {
+        sender.send_binary(data).unwrap();
+        let out = sender.take_output();
+        let (_, n) = FrameHeader::parse(&out).unwrap().unwrap();
+        let mut payload = out[n..].to_vec();
+        if tail {
+            payload.extend_from_slice(&[0x00, 0x00, 0xff, 0xff]);
+        }
+        payload
+    };
+    let (p1, p2, p3) = (
+        squeeze(&piece, true),
+        squeeze(&piece, true),
+        squeeze(&piece, false),
+    );
+    let mut deflated = server("permessage-deflate");
+    deflated.receive(&frame(false, RSV1, OpCode::Binary, mask, &p1));
+    deflated.receive(&frame(false, 0, OpCode::Continuation, mask, &p2));
+    deflated.receive(&frame(true, 0, OpCode::Continuation, mask, &p3));
+    let got: usize = events(&mut deflated)
+        .iter()
+        .map(|e| match e {
+            Event::Fragment { data, .. } => data.len(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(got, 2700);
+
+    let big = squeeze(&[b'y'; 1200], false);
+    let mut deflated = server("permessage-deflate");
+    deflated.receive(&frame(true, RSV1, OpCode::Binary, mask, &big));
+    assert!(
+        events(&mut deflated).contains(&Event::Error(Failure::Protocol(
+            ProtocolError::MessageTooLarge
+        )))
+    );
+}

@@ -3,6 +3,8 @@
 //! the same read as data, a protocol error; and, in memory, the engine behaviour the echo
 //! loop relies on.
 
+mod c_support;
+mod child_process;
 #[path = "../examples/common/mod.rs"]
 mod examples_common;
 
@@ -287,4 +289,109 @@ fn receive_eof_keeps_events_in_order() {
     assert!(kinds[1].starts_with("Text"), "{kinds:?}");
     assert!(kinds[2].starts_with("Close {"), "{kinds:?}");
     assert!(kinds[3].starts_with("Closed"), "{kinds:?}");
+}
+
+/// Opens a WebSocket to `port` by hand, sends a 32 MiB binary message (far more than the
+/// socket buffers hold) and never reads; returns the stream (to keep it open) and when the
+/// message was out.
+fn flood_without_reading(port: u16) -> (TcpStream, std::time::Instant) {
+    use std::io::Write;
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(raw.read(&mut byte).unwrap(), 1, "no 101");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+    // Masked with a zero key, so the payload goes as is.
+    let len: u64 = 32 << 20;
+    let mut frame = vec![0x82, 0xff];
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(&[0; 4]);
+    frame.resize(frame.len() + len as usize, b'x');
+    raw.write_all(&frame).unwrap();
+    (raw, std::time::Instant::now())
+}
+
+/// Issue 10: a client that sends a big message and never reads is dropped once the write
+/// deadline for the echo has passed, however the kernel splits the writes (the timeout used
+/// to restart on every partial write, and the socket then lingered).
+#[test]
+fn a_client_that_never_reads_is_dropped_at_the_write_deadline() {
+    let deadline = Duration::from_millis(1000);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        echo::serve_with_write_timeout(
+            &listener,
+            echo::server_config(echo::server_options()),
+            deadline,
+            move |r: Report| {
+                if let Report::Closed(_, outcome) = r {
+                    let _ = tx.send((std::time::Instant::now(), outcome.is_err()));
+                }
+            },
+        )
+    });
+    let (raw, sent) = flood_without_reading(port);
+    // The echo cannot go anywhere now; the server must give up within the deadline.
+    let (closed, failed) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let took = closed.saturating_duration_since(sent);
+    eprintln!("dropped {took:?} after the message was sent (deadline {deadline:?})");
+    assert!(failed, "the server should report the failed write");
+    assert!(
+        took < deadline + Duration::from_millis(1500),
+        "held for {took:?}"
+    );
+    drop(raw);
+}
+
+/// The same through the example binary and its `--write-timeout-ms` flag.
+#[test]
+fn echo_server_write_timeout_flag_bounds_a_client_that_never_reads() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let example = c_support::rust_example("echo_server");
+    let mut server = child_process::KillOnDrop(
+        Command::new(example)
+            .args(["127.0.0.1:0", "--write-timeout-ms", "1000"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = server.stderr.take().unwrap();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send((std::time::Instant::now(), line));
+        }
+    });
+    let (_, first) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let port: u16 = first
+        .split("ws://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    let (raw, sent) = flood_without_reading(port);
+    let closed = loop {
+        let (at, line) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        if line.contains(" closed: ") {
+            assert!(line.contains("transport failed"), "{line}");
+            break at;
+        }
+    };
+    let took = closed.saturating_duration_since(sent);
+    eprintln!("echo_server dropped the client {took:?} after its message");
+    assert!(took < Duration::from_millis(2500), "held for {took:?}");
+    drop(raw);
 }

@@ -62,6 +62,11 @@ static wsm_event next(wsm_conn *conn) {
     wsm_event ev;
     memset(&ev, 0xAB, sizeof ev); /* the library must write the whole struct */
     CHECK_EQ(wsm_conn_next_event(conn, &ev), WSM_OK);
+    /* The header's promise: never NULL, an empty string when len is 0. */
+    CHECK(ev.data != NULL);
+    if (ev.data != NULL && ev.len == 0) {
+        CHECK_EQ(ev.data[0], 0);
+    }
     return ev;
 }
 
@@ -833,6 +838,35 @@ static void test_wrong_state_and_bad_arguments(void) {
     CHECK_EQ(wsm_conn_client_new(cc, &c), WSM_ERR_INVALID_HEADER);
     CHECK(c == NULL);
     wsm_client_config_free(cc);
+    /* A server's extra headers are checked as they are added: no response splitting. */
+    wsm_server_config *sc = NULL;
+    CHECK_EQ(wsm_server_config_new(&sc), WSM_OK);
+    CHECK_EQ(wsm_server_config_add_header(sc, "X-Ok", "a\tb c"), WSM_OK);
+    CHECK_EQ(wsm_server_config_add_header(sc, "X-Evil", "a\r\nInjected: 1"), WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_server_config_add_header(sc, "X-Evil", "a\nb"), WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_server_config_add_header(sc, "Bad Name", "v"), WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_server_config_add_header(sc, "X:Y", "v"), WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_server_config_add_header(sc, "", "v"), WSM_ERR_INVALID_HEADER);
+    wsm_client_config *good = client_config(NULL);
+    wsm_conn *srv = NULL;
+    CHECK_EQ(wsm_conn_client_new(good, &c), WSM_OK);
+    CHECK_EQ(wsm_conn_server_new(sc, &srv), WSM_OK);
+    transfer(c, srv, 64);
+    const uint8_t *answer = NULL;
+    size_t answer_len = 0;
+    CHECK_EQ(wsm_conn_pending_output(srv, &answer, &answer_len), WSM_OK);
+    char head[1024] = {0};
+    memcpy(head, answer, answer_len < sizeof head - 1 ? answer_len : sizeof head - 1);
+    CHECK(strstr(head, "\r\nX-Ok: a\tb c\r\n") != NULL);
+    CHECK(strstr(head, "Injected") == NULL);
+    shuttle(c, srv, 64);
+    CHECK_EQ(next(srv).kind, WSM_EVENT_OPEN);
+    CHECK_EQ(next(c).kind, WSM_EVENT_OPEN);
+    wsm_conn_free(c);
+    wsm_conn_free(srv);
+    wsm_client_config_free(good);
+    wsm_server_config_free(sc);
+    c = NULL;
 
     struct pair p = new_pair(NULL, NULL);
     /* Before the handshake completes nothing may be sent. */

@@ -11,9 +11,11 @@ use wsmachine::{Connection, Event};
 /// How much is read from the socket at once.
 const READ_CHUNK: usize = 64 << 10;
 
-/// A peer that reads nothing for this long is given up on (a blocked write never ends
-/// otherwise, and the engine's timers only run between reads).
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time allowed for writing out everything pending at once: a peer that does
+/// not take it within this is given up on (a blocked write never ends otherwise, and the
+/// engine's timers only run between reads). A deadline, not a per-write timeout: a peer
+/// that reads a trickle must not hold the connection's thread forever.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A connection and its transport.
 pub struct Driver {
@@ -22,6 +24,9 @@ pub struct Driver {
     clock: Clock,
     buf: Box<[u8]>,
     eof: bool,
+    write_timeout: Duration,
+    /// A write failed or missed its deadline: the transport is unusable.
+    broken: bool,
 }
 
 impl Driver {
@@ -29,14 +34,21 @@ impl Driver {
     /// already writes each frame's header and payload in one buffer.
     pub fn new(stream: TcpStream, conn: Connection) -> io::Result<Self> {
         stream.set_nodelay(true)?;
-        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
         Ok(Self {
             stream,
             conn,
             clock: Clock::new(),
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
             eof: false,
+            write_timeout: WRITE_TIMEOUT,
+            broken: false,
         })
+    }
+
+    /// Replaces [`WRITE_TIMEOUT`], the deadline for writing out what is pending.
+    pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
     }
 
     /// The connection, for commands (`send_text`, `close`, ...) between events.
@@ -70,13 +82,38 @@ impl Driver {
         }
     }
 
-    /// Writes all pending output, resuming after partial writes.
+    /// Writes all pending output, resuming after partial writes, within the write timeout
+    /// for the whole of it; past that (or on any failure) the transport is given up.
     pub fn flush(&mut self) -> io::Result<()> {
+        if self.conn.pending_output().is_empty() {
+            return Ok(());
+        }
+        if self.broken {
+            return Err(ErrorKind::BrokenPipe.into());
+        }
+        let deadline = StdInstant::now() + self.write_timeout;
+        let result = self.write_until(deadline);
+        self.broken = result.is_err();
+        result
+    }
+
+    fn write_until(&mut self, deadline: StdInstant) -> io::Result<()> {
         while !self.conn.pending_output().is_empty() {
+            let left = deadline.saturating_duration_since(StdInstant::now());
+            if left.is_zero() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            // `set_write_timeout` refuses zero; less than 1 ms left waits 1 ms.
+            self.stream
+                .set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
             match self.stream.write(self.conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => self.conn.consume_output(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -123,8 +160,11 @@ impl Driver {
     /// Ends the transport after `Event::Closed`: writes what is left of the output, sends
     /// FIN, and reads until the peer's EOF (for at most `linger`) so that unread input does
     /// not make the kernel answer with a reset that could destroy our close frame in flight.
+    /// A transport whose writes failed is dropped at once: lingering would hold it longer.
     pub fn finish(mut self, linger: Duration) {
-        let _ = self.flush();
+        if self.flush().is_err() {
+            return;
+        }
         let _ = self.stream.shutdown(Shutdown::Write);
         let until = StdInstant::now() + linger;
         while !self.eof {

@@ -11,7 +11,7 @@
 //!   cannot otherwise ask a server to close on it);
 //! * pongs are counted ([`Outcome::pongs`]): browsers answer keepalive pings unseen by JS.
 
-use super::driver::Driver;
+use super::driver::{Driver, WRITE_TIMEOUT};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -211,8 +211,17 @@ pub fn serve_connection_with(stream: TcpStream, options: Options) -> io::Result<
 
 /// [`serve_connection`] with another configuration.
 pub fn serve_connection_config(stream: TcpStream, config: ServerConfig) -> io::Result<Outcome> {
+    serve_connection_timed(stream, config, WRITE_TIMEOUT)
+}
+
+/// [`serve_connection_config`] with another deadline for writing out pending output.
+pub fn serve_connection_timed(
+    stream: TcpStream,
+    config: ServerConfig,
+    write_timeout: Duration,
+) -> io::Result<Outcome> {
     let conn = Connection::server(config);
-    let mut driver = Driver::new(stream, conn)?;
+    let mut driver = Driver::new(stream, conn)?.with_write_timeout(write_timeout);
     let outcome = serve_until_closed(&mut driver);
     driver.finish(LINGER);
     outcome
@@ -241,6 +250,20 @@ pub fn serve_with<R>(listener: &TcpListener, config: ServerConfig, report: R) ->
 where
     R: Fn(Report) + Clone + Send + 'static,
 {
+    serve_with_write_timeout(listener, config, WRITE_TIMEOUT, report)
+}
+
+/// [`serve_with`] with another deadline for writing out each batch of pending output (the
+/// echo server's `--write-timeout-ms`).
+pub fn serve_with_write_timeout<R>(
+    listener: &TcpListener,
+    config: ServerConfig,
+    write_timeout: Duration,
+    report: R,
+) -> !
+where
+    R: Fn(Report) + Clone + Send + 'static,
+{
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
@@ -259,7 +282,7 @@ where
                 report(Report::Open(peer));
                 report(Report::Closed(
                     peer,
-                    serve_connection_config(stream, config),
+                    serve_connection_timed(stream, config, write_timeout),
                 ));
             });
         // Out of threads: this client is dropped, the others go on.

@@ -18,6 +18,11 @@
 //!    header documents them (kind, data bytes, code, status, fin, text, clean, websocket,
 //!    error kind); `data` is readable for `len` bytes (AddressSanitizer watches).
 //! 5. **Strings**: `wsm_result_str` and `wsm_version` give NUL-terminated text for any code.
+//!
+//! Safety: every `unsafe` call passes the header's contract: each pointer is NULL on purpose
+//! (invariant 2), a handle made here and not yet freed (`Pair::c` lives until the end), or
+//! a local, `CString` or buffer that outlives the call; the random callback's userdata is
+//! the boxed generator, which outlives the connection.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -260,18 +265,28 @@ struct Pair {
 impl Pair {
     /// After every call: the observable state is the twin's.
     fn compare(&self) {
-        assert_eq!(wsm_conn_state(self.c), self.rust.state().into());
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_conn_state(self.c) }, self.rust.state().into());
         assert_eq!(
-            wsm_conn_buffered_amount(self.c),
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            unsafe { wsm_conn_buffered_amount(self.c) },
             self.rust.buffered_amount()
         );
         let (mut data, mut len) = (ptr::null::<u8>(), 0usize);
-        assert_eq!(wsm_conn_pending_output(self.c, &mut data, &mut len), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(
+            unsafe { wsm_conn_pending_output(self.c, &mut data, &mut len) },
+            WSM_OK
+        );
         // SAFETY: the library just handed out `len` readable bytes at `data`.
         let out = unsafe { std::slice::from_raw_parts(data, len) };
         assert_eq!(out, self.rust.pending_output());
         let mut deadline = 7u64;
-        assert_eq!(wsm_conn_poll_timeout(self.c, &mut deadline), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(
+            unsafe { wsm_conn_poll_timeout(self.c, &mut deadline) },
+            WSM_OK
+        );
         assert_eq!(
             deadline,
             self.rust
@@ -291,7 +306,8 @@ impl Pair {
         match call {
             Call::Receive(b) => {
                 let (p, n, bytes) = buf(b);
-                let got = wsm_conn_receive(c, p, n);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_receive(c, p, n) };
                 match bytes {
                     Some(bytes) => {
                         self.rust.receive(bytes);
@@ -301,33 +317,38 @@ impl Pair {
                 }
             }
             Call::ReceiveEof => {
-                let got = wsm_conn_receive_eof(c);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_receive_eof(c) };
                 self.rust.receive_eof();
                 self.check(got, WSM_OK);
             }
             Call::HandleTimeout(d) => {
                 self.now += u64::from(*d);
-                let got = wsm_conn_handle_timeout(c, self.now);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_handle_timeout(c, self.now) };
                 self.rust.handle_timeout(Instant::from_millis(self.now));
                 self.check(got, WSM_OK);
             }
             Call::PollTimeout { null_out } => {
                 if *null_out {
                     self.check(
-                        wsm_conn_poll_timeout(c, ptr::null_mut()),
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        unsafe { wsm_conn_poll_timeout(c, ptr::null_mut()) },
                         WSM_ERR_NULL_PARAMETER,
                     );
                 }
             }
             Call::NextEvent { null_out: true } => {
                 self.check(
-                    wsm_conn_next_event(c, ptr::null_mut()),
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    unsafe { wsm_conn_next_event(c, ptr::null_mut()) },
                     WSM_ERR_NULL_PARAMETER,
                 );
             }
             Call::NextEvent { null_out: false } => {
                 let mut ev = std::mem::MaybeUninit::<wsm_event>::uninit();
-                let got = wsm_conn_next_event(c, ev.as_mut_ptr());
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_next_event(c, ev.as_mut_ptr()) };
                 assert_eq!(got, WSM_OK);
                 // SAFETY: WSM_OK means the library wrote the whole struct.
                 let ev = unsafe { ev.assume_init() };
@@ -381,13 +402,18 @@ impl Pair {
                     } else {
                         &mut len as *mut _
                     };
-                    self.check(wsm_conn_pending_output(c, dp, lp), WSM_ERR_NULL_PARAMETER);
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    self.check(
+                        unsafe { wsm_conn_pending_output(c, dp, lp) },
+                        WSM_ERR_NULL_PARAMETER,
+                    );
                     assert_eq!(len, 0xdead, "output written on an error");
                 }
             }
             Call::Consume(n) => {
                 let n = usize::from(*n);
-                let got = wsm_conn_consume_output(c, n);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_consume_output(c, n) };
                 if n > self.rust.buffered_amount() {
                     self.check(got, WSM_ERR_INVALID_ARGUMENT);
                 } else {
@@ -397,7 +423,8 @@ impl Pair {
             }
             Call::SendText(b) => {
                 let (p, n, bytes) = buf(b);
-                let got = wsm_conn_send_text(c, p.cast(), n);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_send_text(c, p.cast(), n) };
                 match bytes.map(std::str::from_utf8) {
                     None => self.check(got, WSM_ERR_NULL_PARAMETER),
                     Some(Err(_)) => self.check(got, WSM_ERR_INVALID_UTF8),
@@ -409,7 +436,8 @@ impl Pair {
             }
             Call::SendBinary(b) => {
                 let (p, n, bytes) = buf(b);
-                let got = wsm_conn_send_binary(c, p, n);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_send_binary(c, p, n) };
                 match bytes {
                     None => self.check(got, WSM_ERR_NULL_PARAMETER),
                     Some(d) => {
@@ -420,7 +448,8 @@ impl Pair {
             }
             Call::SendFragment { text, data, fin } => {
                 let (p, n, bytes) = buf(data);
-                let got = wsm_conn_send_fragment(c, *text, p, n, *fin);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_send_fragment(c, *text, p, n, *fin) };
                 match bytes {
                     None => self.check(got, WSM_ERR_NULL_PARAMETER),
                     Some(d) => {
@@ -438,9 +467,11 @@ impl Pair {
                 let ping = matches!(call, Call::Ping(_));
                 let (p, n, bytes) = buf(b);
                 let got = if ping {
-                    wsm_conn_send_ping(c, p, n)
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    unsafe { wsm_conn_send_ping(c, p, n) }
                 } else {
-                    wsm_conn_send_pong(c, p, n)
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    unsafe { wsm_conn_send_pong(c, p, n) }
                 };
                 match bytes {
                     None => self.check(got, WSM_ERR_NULL_PARAMETER),
@@ -456,20 +487,23 @@ impl Pair {
             }
             Call::Close { code, reason } => {
                 let reason = reason.as_deref().map(cstr);
-                let got = wsm_conn_close(c, *code, opt_ptr(&reason));
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_close(c, *code, opt_ptr(&reason)) };
                 let text = reason.as_ref().map_or("", |r| r.to_str().unwrap());
                 let want = expected(self.rust.close(CloseCode(*code), text));
                 self.check(got, want);
             }
             Call::Accept(p) => {
                 let p = p.as_deref().map(cstr);
-                let got = wsm_conn_accept(c, opt_ptr(&p));
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_accept(c, opt_ptr(&p)) };
                 let want = expected(self.rust.accept(p.as_ref().map(|s| s.to_str().unwrap())));
                 self.check(got, want);
             }
             Call::Reject { status, reason } => {
                 let reason = reason.as_deref().map(cstr);
-                let got = wsm_conn_reject(c, *status, opt_ptr(&reason));
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_reject(c, *status, opt_ptr(&reason)) };
                 let text = reason.as_ref().map_or("", |r| r.to_str().unwrap());
                 let want = expected(self.rust.reject(*status, text));
                 self.check(got, want);
@@ -481,7 +515,8 @@ impl Pair {
             } => {
                 let ct = content_type.as_deref().map(cstr);
                 let (p, n, bytes) = buf(body);
-                let got = wsm_conn_respond(c, *status, opt_ptr(&ct), p, n);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_respond(c, *status, opt_ptr(&ct), p, n) };
                 match (ct.as_ref(), bytes) {
                     (Some(ct), Some(body)) => {
                         let want = expected(self.rust.respond(*status, ct.to_str().unwrap(), body));
@@ -499,7 +534,8 @@ impl Pair {
                 } else {
                     &mut value as *mut _
                 };
-                let got = wsm_conn_request_header(c, opt_ptr(&name), vp, &mut len);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_request_header(c, opt_ptr(&name), vp, &mut len) };
                 assert_ne!(got, WSM_ERR_PANIC);
                 if name.is_none() || *null_out {
                     assert_eq!(got, WSM_ERR_NULL_PARAMETER);
@@ -520,7 +556,8 @@ impl Pair {
                 } else {
                     &mut value as *mut _
                 };
-                let got = wsm_conn_subprotocol(c, vp, &mut len);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_subprotocol(c, vp, &mut len) };
                 assert_ne!(got, WSM_ERR_PANIC);
                 if *null_out {
                     assert_eq!(got, WSM_ERR_NULL_PARAMETER);
@@ -535,20 +572,30 @@ impl Pair {
             Call::NullConn(which) => {
                 let null = ptr::null_mut::<wsm_conn>();
                 let r = match which % 8 {
-                    0 => wsm_conn_receive(null, b"x".as_ptr(), 1),
-                    1 => wsm_conn_receive_eof(null),
-                    2 => wsm_conn_handle_timeout(null, 1),
-                    3 => wsm_conn_send_text(null, c"x".as_ptr(), 1),
-                    4 => wsm_conn_close(null, 1000, ptr::null()),
-                    5 => wsm_conn_consume_output(null, 0),
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    0 => unsafe { wsm_conn_receive(null, b"x".as_ptr(), 1) },
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    1 => unsafe { wsm_conn_receive_eof(null) },
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    2 => unsafe { wsm_conn_handle_timeout(null, 1) },
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    3 => unsafe { wsm_conn_send_text(null, c"x".as_ptr(), 1) },
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    4 => unsafe { wsm_conn_close(null, 1000, ptr::null()) },
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    5 => unsafe { wsm_conn_consume_output(null, 0) },
                     6 => {
                         let mut ev = std::mem::MaybeUninit::<wsm_event>::uninit();
-                        wsm_conn_next_event(null, ev.as_mut_ptr())
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        unsafe { wsm_conn_next_event(null, ev.as_mut_ptr()) }
                     }
                     _ => {
-                        assert_eq!(wsm_conn_buffered_amount(null), 0);
-                        assert_eq!(wsm_conn_state(null), wsm_state::WSM_STATE_CLOSED);
-                        wsm_conn_free(null);
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        assert_eq!(unsafe { wsm_conn_buffered_amount(null) }, 0);
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        assert_eq!(unsafe { wsm_conn_state(null) }, wsm_state::WSM_STATE_CLOSED);
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        unsafe { wsm_conn_free(null) };
                         WSM_ERR_NULL_PARAMETER
                     }
                 };
@@ -572,27 +619,40 @@ fuzz_target!(|script: Script| {
         .is_empty());
 
     let mut opts = ptr::null_mut();
-    assert_eq!(wsm_options_new(ptr::null_mut()), WSM_ERR_NULL_PARAMETER);
-    assert_eq!(wsm_options_new(&mut opts), WSM_OK);
+    // SAFETY: NULL or live pointers only; see "Safety" above.
+    assert_eq!(
+        unsafe { wsm_options_new(ptr::null_mut()) },
+        WSM_ERR_NULL_PARAMETER
+    );
+    // SAFETY: NULL or live pointers only; see "Safety" above.
+    assert_eq!(unsafe { wsm_options_new(&mut opts) }, WSM_OK);
     let mut rust_opts = Options::new()
         .stream_fragments(script.stream_fragments)
         .auto_pong(!script.no_auto_pong);
     assert_eq!(
-        wsm_options_set_stream_fragments(opts, script.stream_fragments),
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        unsafe { wsm_options_set_stream_fragments(opts, script.stream_fragments) },
         WSM_OK
     );
     assert_eq!(
-        wsm_options_set_auto_pong(opts, !script.no_auto_pong),
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        unsafe { wsm_options_set_auto_pong(opts, !script.no_auto_pong) },
         WSM_OK
     );
     if script.small_frames {
         rust_opts = rust_opts.max_frame_size(64).max_message_size(100);
-        assert_eq!(wsm_options_set_max_frame_size(opts, 64), WSM_OK);
-        assert_eq!(wsm_options_set_max_message_size(opts, 100), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_options_set_max_frame_size(opts, 64) }, WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(
+            unsafe { wsm_options_set_max_message_size(opts, 100) },
+            WSM_OK
+        );
     }
     if let Some((i, t)) = script.keepalive {
         let (i, t) = (u64::from(i), u64::from(t));
-        let r = wsm_options_set_keepalive(opts, i, t);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        let r = unsafe { wsm_options_set_keepalive(opts, i, t) };
         assert_ne!(r, WSM_ERR_PANIC);
         // Interval 0 turns keepalive off in C (documented); the Rust options have no such value.
         if r == WSM_OK && i > 0 {
@@ -610,35 +670,47 @@ fuzz_target!(|script: Script| {
     let rust = if script.client {
         let mut cfg = ptr::null_mut();
         assert_eq!(
-            wsm_client_config_new(ptr::null(), c"/".as_ptr(), &mut cfg),
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            unsafe { wsm_client_config_new(ptr::null(), c"/".as_ptr(), &mut cfg) },
             WSM_ERR_NULL_PARAMETER
         );
         assert_eq!(
-            wsm_client_config_new(c"example.com".as_ptr(), c"/chat".as_ptr(), &mut cfg),
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            unsafe { wsm_client_config_new(c"example.com".as_ptr(), c"/chat".as_ptr(), &mut cfg) },
             WSM_OK
         );
         let mut rc = ClientConfig::new("example.com", "/chat")
             .options(rust_opts)
             .random(Deterministic::new(script.request.nonce(), script.seed));
         if let Some(p) = &protocol {
-            if wsm_client_config_add_subprotocol(cfg, p.as_ptr()) == WSM_OK {
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            if unsafe { wsm_client_config_add_subprotocol(cfg, p.as_ptr()) } == WSM_OK {
                 rc = rc.subprotocol(p.to_str().unwrap());
             }
         }
         if let Some((n, v)) = &header {
-            if wsm_client_config_add_header(cfg, n.as_ptr(), v.as_ptr()) == WSM_OK {
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            if unsafe { wsm_client_config_add_header(cfg, n.as_ptr(), v.as_ptr()) } == WSM_OK {
                 rc = rc.header(n.to_str().unwrap(), v.to_str().unwrap());
             }
         }
-        assert_eq!(wsm_client_config_set_options(cfg, opts), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_client_config_set_options(cfg, opts) }, WSM_OK);
         let ud = (&mut *rng as *mut Deterministic).cast::<c_void>();
-        assert_eq!(wsm_client_config_set_random(cfg, Some(fill), ud), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
         assert_eq!(
-            wsm_conn_client_new(cfg, ptr::null_mut()),
+            unsafe { wsm_client_config_set_random(cfg, Some(fill), ud) },
+            WSM_OK
+        );
+        assert_eq!(
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            unsafe { wsm_conn_client_new(cfg, ptr::null_mut()) },
             WSM_ERR_NULL_PARAMETER
         );
-        let got = wsm_conn_client_new(cfg, &mut conn);
-        wsm_client_config_free(cfg);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        let got = unsafe { wsm_conn_client_new(cfg, &mut conn) };
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        unsafe { wsm_client_config_free(cfg) };
         match Connection::client(rc) {
             Ok(r) => {
                 assert_eq!(got, WSM_OK);
@@ -651,34 +723,42 @@ fuzz_target!(|script: Script| {
             }
             Err(e) => {
                 assert_eq!(got, wsm_result::from(e));
-                wsm_options_free(opts);
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                unsafe { wsm_options_free(opts) };
                 return;
             }
         }
     } else {
         let mut cfg = ptr::null_mut();
-        assert_eq!(wsm_server_config_new(&mut cfg), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_server_config_new(&mut cfg) }, WSM_OK);
         let mut rc = ServerConfig::new()
             .options(rust_opts)
             .defer_accept(script.defer);
         if let Some(p) = &protocol {
-            if wsm_server_config_add_subprotocol(cfg, p.as_ptr()) == WSM_OK {
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            if unsafe { wsm_server_config_add_subprotocol(cfg, p.as_ptr()) } == WSM_OK {
                 rc = rc.subprotocol(p.to_str().unwrap());
             }
         }
-        assert_eq!(wsm_server_config_set_options(cfg, opts), WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_server_config_set_options(cfg, opts) }, WSM_OK);
         assert_eq!(
-            wsm_server_config_set_defer_accept(cfg, script.defer),
+            // SAFETY: NULL or live pointers only; see "Safety" above.
+            unsafe { wsm_server_config_set_defer_accept(cfg, script.defer) },
             WSM_OK
         );
-        assert_eq!(wsm_conn_server_new(cfg, &mut conn), WSM_OK);
-        wsm_server_config_free(cfg);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        assert_eq!(unsafe { wsm_conn_server_new(cfg, &mut conn) }, WSM_OK);
+        // SAFETY: NULL or live pointers only; see "Safety" above.
+        unsafe { wsm_server_config_free(cfg) };
         if script.handshake {
             prelude = script.request.write();
         }
         Connection::server(rc)
     };
-    wsm_options_free(opts);
+    // SAFETY: NULL or live pointers only; see "Safety" above.
+    unsafe { wsm_options_free(opts) };
     let mut pair = Pair {
         c: conn,
         rust,
@@ -691,5 +771,6 @@ fuzz_target!(|script: Script| {
     for call in script.calls.iter().take(128) {
         pair.call(call);
     }
-    wsm_conn_free(pair.c);
+    // SAFETY: NULL or live pointers only; see "Safety" above.
+    unsafe { wsm_conn_free(pair.c) };
 });

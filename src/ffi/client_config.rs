@@ -55,8 +55,13 @@ impl wsm_client_config {
 /// (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
 /// Characters HTTP forbids are reported by `wsm_conn_client_new` as
 /// `WSM_ERR_INVALID_HEADER`.
+///
+/// # Safety
+/// * `host` is NULL or a NUL-terminated string.
+/// * `path` is NULL or a NUL-terminated string.
+/// * `out` is NULL or valid for writing a `*mut wsm_client_config`.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_new(
+pub unsafe extern "C" fn wsm_client_config_new(
     host: *const c_char,
     path: *const c_char,
     out: *mut *mut wsm_client_config,
@@ -82,8 +87,12 @@ pub extern "C" fn wsm_client_config_new(
 }
 
 /// Frees a configuration made by `wsm_client_config_new`. NULL does nothing.
+///
+/// # Safety
+/// `config` is NULL or a handle made by `wsm_client_config_new`, not freed yet and not used
+/// again after this call.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_free(config: *mut wsm_client_config) {
+pub unsafe extern "C" fn wsm_client_config_free(config: *mut wsm_client_config) {
     guard(|| {
         // SAFETY: by the header's contract, made by `wsm_client_config_new`, not used again.
         unsafe { free_handle(config) }
@@ -102,8 +111,13 @@ fn update(
 }
 
 /// Sends an `Origin` header (browsers always do). The string is copied.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `origin` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_set_origin(
+pub unsafe extern "C" fn wsm_client_config_set_origin(
     config: *mut wsm_client_config,
     origin: *const c_char,
 ) -> wsm_result {
@@ -115,8 +129,13 @@ pub extern "C" fn wsm_client_config_set_origin(
 }
 
 /// Offers a subprotocol; call again to offer more, in order of preference. Copied.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_add_subprotocol(
+pub unsafe extern "C" fn wsm_client_config_add_subprotocol(
     config: *mut wsm_client_config,
     name: *const c_char,
 ) -> wsm_result {
@@ -128,8 +147,14 @@ pub extern "C" fn wsm_client_config_add_subprotocol(
 }
 
 /// Adds a header field to the Upgrade request. Both strings are copied.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
+/// * `value` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_add_header(
+pub unsafe extern "C" fn wsm_client_config_add_header(
     config: *mut wsm_client_config,
     name: *const c_char,
     value: *const c_char,
@@ -143,8 +168,14 @@ pub extern "C" fn wsm_client_config_add_header(
 }
 
 /// Replaces the options with a copy of `options`.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+///   during the call.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_set_options(
+pub unsafe extern "C" fn wsm_client_config_set_options(
     config: *mut wsm_client_config,
     options: *const wsm_options,
 ) -> wsm_result {
@@ -158,9 +189,17 @@ pub extern "C" fn wsm_client_config_set_options(
 /// Replaces the random source for the client's `Sec-WebSocket-Key` and masking keys with
 /// `fill` and its `userdata` (both must stay valid while connections made from this
 /// configuration live). A NULL `fill` restores the default: the operating system's
-/// generator.
+/// generator. Those connections share `fill` and `userdata`: driven on different threads,
+/// they may call it concurrently (see `wsm_random_fn`).
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `fill`, when not NULL, writes at most `len` bytes to `buf`; it and `userdata` stay usable,
+///   from whichever thread drives a connection made from this configuration (concurrently when
+///   several do), for as long as those connections live.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_set_random(
+pub unsafe extern "C" fn wsm_client_config_set_random(
     config: *mut wsm_client_config,
     fill: wsm_random_fn,
     userdata: *mut c_void,
@@ -173,8 +212,14 @@ pub extern "C" fn wsm_client_config_set_random(
 
 /// Offers permessage-deflate (RFC 7692) with a copy of `deflate`'s parameters. Default: not
 /// offered. Whether the server accepted shows in `wsm_conn_extensions` once open.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+///   during the call.
 #[no_mangle]
-pub extern "C" fn wsm_client_config_set_deflate(
+pub unsafe extern "C" fn wsm_client_config_set_deflate(
     config: *mut wsm_client_config,
     deflate: *const wsm_deflate,
 ) -> wsm_result {

@@ -96,8 +96,13 @@ fn hand_out(conn: Connection, out: *mut *mut wsm_conn) -> Result<(), wsm_result>
 /// Sets `*out` to a new client connection made from `config` (which may be freed
 /// afterwards). The Upgrade request is queued as output at once. Errors:
 /// `WSM_ERR_INVALID_HEADER` for a host, path, origin, subprotocol or header HTTP forbids.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+///   thread during the call.
+/// * `out` is NULL or valid for writing a `*mut wsm_conn`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_client_new(
+pub unsafe extern "C" fn wsm_conn_client_new(
     config: *const wsm_client_config,
     out: *mut *mut wsm_conn,
 ) -> wsm_result {
@@ -112,8 +117,13 @@ pub extern "C" fn wsm_conn_client_new(
 
 /// Sets `*out` to a new server connection made from `config` (which may be freed
 /// afterwards), waiting for the client's Upgrade request.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+///   thread during the call.
+/// * `out` is NULL or valid for writing a `*mut wsm_conn`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_server_new(
+pub unsafe extern "C" fn wsm_conn_server_new(
     config: *const wsm_server_config,
     out: *mut *mut wsm_conn,
 ) -> wsm_result {
@@ -126,8 +136,12 @@ pub extern "C" fn wsm_conn_server_new(
 
 /// Frees a connection in any state, with everything it holds; pointers it handed out become
 /// invalid. NULL does nothing. It does not close the transport: that is the caller's.
+///
+/// # Safety
+/// `conn` is NULL or a handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not freed
+/// yet and not used again after this call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_free(conn: *mut wsm_conn) {
+pub unsafe extern "C" fn wsm_conn_free(conn: *mut wsm_conn) {
     guard(|| {
         // SAFETY: by the header's contract, made by `wsm_conn_*_new` and not used again.
         unsafe { free_handle(conn) }
@@ -186,8 +200,17 @@ fn hand_out_view(
 /// Feeds `len` bytes read from the transport. Events, output and a state change may follow;
 /// a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
 /// the connection closed is ignored. `data` may be NULL when `len` is 0.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_receive(conn: *mut wsm_conn, data: *const u8, len: usize) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_receive(
+    conn: *mut wsm_conn,
+    data: *const u8,
+    len: usize,
+) -> wsm_result {
     with_conn(conn, |c| {
         // SAFETY: NULL or `len` readable bytes, by the header's contract.
         let data = unsafe { arg_bytes(data, len) }?;
@@ -198,8 +221,12 @@ pub extern "C" fn wsm_conn_receive(conn: *mut wsm_conn, data: *const u8, len: us
 
 /// The transport ended (the peer closed it or a read failed). Before the closing handshake
 /// completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_receive_eof(conn: *mut wsm_conn) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_receive_eof(conn: *mut wsm_conn) -> wsm_result {
     with_conn(conn, |c| {
         c.conn.receive_eof();
         Ok(())
@@ -208,8 +235,12 @@ pub extern "C" fn wsm_conn_receive_eof(conn: *mut wsm_conn) -> wsm_result {
 
 /// Tells the connection the time, `now_ms` milliseconds on the caller's monotonic clock,
 /// firing the timers that are due (keepalive pings, pong, close and handshake timeouts).
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_handle_timeout(conn: *mut wsm_conn, now_ms: u64) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_handle_timeout(conn: *mut wsm_conn, now_ms: u64) -> wsm_result {
     with_conn(conn, |c| {
         c.conn.handle_timeout(Instant::from_millis(now_ms));
         Ok(())
@@ -219,8 +250,13 @@ pub extern "C" fn wsm_conn_handle_timeout(conn: *mut wsm_conn, now_ms: u64) -> w
 /// Sets `*deadline_ms` to when `wsm_conn_handle_timeout` should be called next, on the same
 /// clock, or `WSM_NO_TIMEOUT` when no timer runs. The deadline may be in the past: then call
 /// it at once.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `deadline_ms` is NULL or valid for writing a `u64`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_poll_timeout(
+pub unsafe extern "C" fn wsm_conn_poll_timeout(
     conn: *const wsm_conn,
     deadline_ms: *mut u64,
 ) -> wsm_result {
@@ -241,8 +277,16 @@ pub extern "C" fn wsm_conn_poll_timeout(
 /// Writes the next event to `*event` (`WSM_EVENT_NONE` when there is none). Its `data`
 /// stays valid until the next call that takes `conn` as non-const, or `wsm_conn_free`.
 /// Call it until it gives `WSM_EVENT_NONE` after every input and command.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `event` is NULL or valid for writing a `wsm_event`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_next_event(conn: *mut wsm_conn, event: *mut wsm_event) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_next_event(
+    conn: *mut wsm_conn,
+    event: *mut wsm_event,
+) -> wsm_result {
     with_conn(conn, |c| {
         let out = arg_out(event)?;
         c.current = c.conn.poll_event();
@@ -263,8 +307,14 @@ pub extern "C" fn wsm_conn_next_event(conn: *mut wsm_conn, event: *mut wsm_event
 /// Sets `*data` and `*len` to the bytes waiting to be written to the transport (`*len` 0
 /// when none). They stay valid until the next call that takes `conn` as non-const. After
 /// writing some of them, call `wsm_conn_consume_output` with how many were written.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or valid for writing a `*const u8`.
+/// * `len` is NULL or valid for writing a `usize`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_pending_output(
+pub unsafe extern "C" fn wsm_conn_pending_output(
     conn: *const wsm_conn,
     data: *mut *const u8,
     len: *mut usize,
@@ -274,8 +324,12 @@ pub extern "C" fn wsm_conn_pending_output(
 
 /// Marks the first `n` bytes of the pending output as written. `WSM_ERR_INVALID_ARGUMENT`
 /// when `n` is more than is pending (nothing is consumed then).
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_consume_output(conn: *mut wsm_conn, n: usize) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_consume_output(conn: *mut wsm_conn, n: usize) -> wsm_result {
     with_conn(conn, |c| {
         if n > c.conn.pending_output().len() {
             return Err(wsm_result::WSM_ERR_INVALID_ARGUMENT);
@@ -287,8 +341,12 @@ pub extern "C" fn wsm_conn_consume_output(conn: *mut wsm_conn, n: usize) -> wsm_
 
 /// How many bytes of output wait to be written (the browser's `bufferedAmount`): stop
 /// producing when it grows too large. 0 for NULL.
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_buffered_amount(conn: *const wsm_conn) -> usize {
+pub unsafe extern "C" fn wsm_conn_buffered_amount(conn: *const wsm_conn) -> usize {
     guard(|| {
         // SAFETY: NULL or a live handle.
         unsafe { arg_ref(conn) }.map_or(0, |c| c.conn.buffered_amount())
@@ -296,8 +354,12 @@ pub extern "C" fn wsm_conn_buffered_amount(conn: *const wsm_conn) -> usize {
 }
 
 /// The connection's state; `WSM_STATE_CLOSED` for NULL.
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_conn_state(conn: *const wsm_conn) -> wsm_state {
+pub unsafe extern "C" fn wsm_conn_state(conn: *const wsm_conn) -> wsm_state {
     guard(|| {
         // SAFETY: NULL or a live handle.
         unsafe { arg_ref(conn) }.map_or(wsm_state::WSM_STATE_CLOSED, |c| c.conn.state().into())
@@ -307,8 +369,13 @@ pub extern "C" fn wsm_conn_state(conn: *const wsm_conn) -> wsm_state {
 /// Sends a whole text message of `len` bytes, which must be UTF-8
 /// (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
 /// no close was sent.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `text` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_send_text(
+pub unsafe extern "C" fn wsm_conn_send_text(
     conn: *mut wsm_conn,
     text: *const c_char,
     len: usize,
@@ -321,8 +388,13 @@ pub extern "C" fn wsm_conn_send_text(
 }
 
 /// Sends a whole binary message of `len` bytes.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_send_binary(
+pub unsafe extern "C" fn wsm_conn_send_binary(
     conn: *mut wsm_conn,
     data: *const u8,
     len: usize,
@@ -334,8 +406,13 @@ pub extern "C" fn wsm_conn_send_binary(
 /// binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
 /// `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
 /// point; the whole message must be UTF-8.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_send_fragment(
+pub unsafe extern "C" fn wsm_conn_send_fragment(
     conn: *mut wsm_conn,
     text: bool,
     data: *const u8,
@@ -351,8 +428,13 @@ pub extern "C" fn wsm_conn_send_fragment(
 }
 
 /// Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_send_ping(
+pub unsafe extern "C" fn wsm_conn_send_ping(
     conn: *mut wsm_conn,
     data: *const u8,
     len: usize,
@@ -362,8 +444,13 @@ pub extern "C" fn wsm_conn_send_ping(
 
 /// Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
 /// auto-pong is off).
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or readable for `len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_send_pong(
+pub unsafe extern "C" fn wsm_conn_send_pong(
     conn: *mut wsm_conn,
     data: *const u8,
     len: usize,
@@ -375,8 +462,13 @@ pub extern "C" fn wsm_conn_send_pong(
 /// 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
 /// else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
 /// body. The state becomes closing; nothing more may be sent.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `reason` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_conn_close(
+pub unsafe extern "C" fn wsm_conn_close(
     conn: *mut wsm_conn,
     code: u16,
     reason: *const c_char,
@@ -391,8 +483,16 @@ pub extern "C" fn wsm_conn_close(
 /// Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
 /// `subprotocol` (NULL for none; it must be one the client offered, else
 /// `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `subprotocol` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_conn_accept(conn: *mut wsm_conn, subprotocol: *const c_char) -> wsm_result {
+pub unsafe extern "C" fn wsm_conn_accept(
+    conn: *mut wsm_conn,
+    subprotocol: *const c_char,
+) -> wsm_result {
     with_conn(conn, |c| {
         // SAFETY: NULL or a NUL-terminated string.
         let subprotocol = unsafe { arg_opt_str(subprotocol) }?;
@@ -405,8 +505,13 @@ pub extern "C" fn wsm_conn_accept(conn: *mut wsm_conn, subprotocol: *const c_cha
 /// Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
 /// 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
 /// connection then closes.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `reason` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_conn_reject(
+pub unsafe extern "C" fn wsm_conn_reject(
     conn: *mut wsm_conn,
     status: u16,
     reason: *const c_char,
@@ -424,8 +529,14 @@ pub extern "C" fn wsm_conn_reject(
 /// `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
 /// `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
 /// a custom rejection of an Upgrade. The connection then closes.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `content_type` is NULL or a NUL-terminated string.
+/// * `body` is NULL or readable for `body_len` bytes.
 #[no_mangle]
-pub extern "C" fn wsm_conn_respond(
+pub unsafe extern "C" fn wsm_conn_respond(
     conn: *mut wsm_conn,
     status: u16,
     content_type: *const c_char,
@@ -444,8 +555,15 @@ pub extern "C" fn wsm_conn_respond(
 /// Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
 /// request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
 /// `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
+/// * `value` is NULL or valid for writing a `*const c_char`.
+/// * `len` is NULL or valid for writing a `usize`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_request_header(
+pub unsafe extern "C" fn wsm_conn_request_header(
     conn: *const wsm_conn,
     name: *const c_char,
     value: *mut *const c_char,
@@ -464,8 +582,14 @@ pub extern "C" fn wsm_conn_request_header(
 /// Sets `*value`/`*len` to the negotiated subprotocol (valid until the next non-const call
 /// on `conn`);
 /// `WSM_ERR_NOT_FOUND` when none was agreed (or the connection is not open yet).
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `value` is NULL or valid for writing a `*const c_char`.
+/// * `len` is NULL or valid for writing a `usize`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_subprotocol(
+pub unsafe extern "C" fn wsm_conn_subprotocol(
     conn: *const wsm_conn,
     value: *mut *const c_char,
     len: *mut usize,
@@ -477,8 +601,14 @@ pub extern "C" fn wsm_conn_subprotocol(
 
 /// Sets `*value`/`*len` to the negotiated `Sec-WebSocket-Extensions` value (valid until the
 /// next non-const call on `conn`); `*len` is 0 when no extension is in force.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `value` is NULL or valid for writing a `*const c_char`.
+/// * `len` is NULL or valid for writing a `usize`.
 #[no_mangle]
-pub extern "C" fn wsm_conn_extensions(
+pub unsafe extern "C" fn wsm_conn_extensions(
     conn: *const wsm_conn,
     value: *mut *const c_char,
     len: *mut usize,

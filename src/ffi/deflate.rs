@@ -14,8 +14,11 @@ pub struct wsm_deflate {
 
 /// Sets `*out` to new parameters holding the defaults: context takeover both ways, 32 KiB
 /// windows, compression level 6, messages under 32 bytes sent uncompressed.
+///
+/// # Safety
+/// `out` is NULL or valid for writing a `*mut wsm_deflate`.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_new(out: *mut *mut wsm_deflate) -> wsm_result {
+pub unsafe extern "C" fn wsm_deflate_new(out: *mut *mut wsm_deflate) -> wsm_result {
     guard_result(|| {
         let out = arg_out(out)?;
         let handle = into_handle(wsm_deflate {
@@ -28,8 +31,12 @@ pub extern "C" fn wsm_deflate_new(out: *mut *mut wsm_deflate) -> wsm_result {
 }
 
 /// Frees parameters made by `wsm_deflate_new`. NULL does nothing.
+///
+/// # Safety
+/// `deflate` is NULL or a handle made by `wsm_deflate_new`, not freed yet and not used again
+/// after this call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_free(deflate: *mut wsm_deflate) {
+pub unsafe extern "C" fn wsm_deflate_free(deflate: *mut wsm_deflate) {
     guard(|| {
         // SAFETY: by the header's contract, made by `wsm_deflate_new` and not used again.
         unsafe { free_handle(deflate) }
@@ -60,8 +67,12 @@ fn window_bits(bits: u8) -> Result<u8, wsm_result> {
 
 /// Whether the server starts every message with an empty window (RFC 7692 §7.1.1): saves
 /// the server 32 KiB per connection, costs ratio. Default false.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_server_no_context_takeover(
+pub unsafe extern "C" fn wsm_deflate_set_server_no_context_takeover(
     deflate: *mut wsm_deflate,
     on: bool,
 ) -> wsm_result {
@@ -69,8 +80,12 @@ pub extern "C" fn wsm_deflate_set_server_no_context_takeover(
 }
 
 /// Whether the client starts every message with an empty window. Default false.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_client_no_context_takeover(
+pub unsafe extern "C" fn wsm_deflate_set_client_no_context_takeover(
     deflate: *mut wsm_deflate,
     on: bool,
 ) -> wsm_result {
@@ -79,8 +94,12 @@ pub extern "C" fn wsm_deflate_set_client_no_context_takeover(
 
 /// Limits the server's window to 2^bits bytes: 8-15 (`WSM_ERR_INVALID_ARGUMENT` otherwise;
 /// 8 is used as 9, which zlib needs to compress). Default 15.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_server_max_window_bits(
+pub unsafe extern "C" fn wsm_deflate_set_server_max_window_bits(
     deflate: *mut wsm_deflate,
     bits: u8,
 ) -> wsm_result {
@@ -91,8 +110,12 @@ pub extern "C" fn wsm_deflate_set_server_max_window_bits(
 }
 
 /// Limits the client's window to 2^bits bytes: 8-15, as for the server. Default 15.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_client_max_window_bits(
+pub unsafe extern "C" fn wsm_deflate_set_client_max_window_bits(
     deflate: *mut wsm_deflate,
     bits: u8,
 ) -> wsm_result {
@@ -103,8 +126,15 @@ pub extern "C" fn wsm_deflate_set_client_max_window_bits(
 }
 
 /// The zlib compression level, 0-9 (`WSM_ERR_INVALID_ARGUMENT` otherwise). Default 6.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_level(deflate: *mut wsm_deflate, level: u32) -> wsm_result {
+pub unsafe extern "C" fn wsm_deflate_set_level(
+    deflate: *mut wsm_deflate,
+    level: u32,
+) -> wsm_result {
     set(deflate, |d| {
         if level > 9 {
             return Err(wsm_result::WSM_ERR_INVALID_ARGUMENT);
@@ -114,7 +144,14 @@ pub extern "C" fn wsm_deflate_set_level(deflate: *mut wsm_deflate, level: u32) -
 }
 
 /// Messages shorter than `bytes` are sent uncompressed (they would only grow). Default 32.
+///
+/// # Safety
+/// `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_deflate_set_min_size(deflate: *mut wsm_deflate, bytes: usize) -> wsm_result {
+pub unsafe extern "C" fn wsm_deflate_set_min_size(
+    deflate: *mut wsm_deflate,
+    bytes: usize,
+) -> wsm_result {
     set(deflate, |d| Ok(d.min_size(bytes)))
 }

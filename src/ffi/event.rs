@@ -92,12 +92,16 @@ pub struct wsm_event {
     pub error: wsm_error_kind,
 }
 
+/// What an empty `data` points to: an empty slice's own pointer is dangling (0x1), which C
+/// may not read, while the header promises an empty C string.
+static EMPTY: [u8; 1] = [0];
+
 impl wsm_event {
     /// An event of `kind` with no data.
     pub(crate) fn empty(kind: wsm_event_kind) -> Self {
         Self {
             kind,
-            data: b"".as_ptr(),
+            data: EMPTY.as_ptr(),
             len: 0,
             code: 0,
             status: 0,
@@ -110,6 +114,9 @@ impl wsm_event {
     }
 
     fn with_data(kind: wsm_event_kind, data: &[u8]) -> Self {
+        if data.is_empty() {
+            return Self::empty(kind);
+        }
         Self {
             data: data.as_ptr(),
             len: data.len(),

@@ -23,9 +23,10 @@
 #![allow(unsafe_code)]
 // The C names (`wsm_conn`, `WSM_OK`) are the ABI.
 #![allow(non_camel_case_types)]
-// Entry points are safe `extern "C"` functions called from C, where `unsafe` means nothing:
-// the header's contract on each pointer is the safety contract, checked where it can be.
-#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Entry points that take pointers are `unsafe extern "C"`: the header's contract on each
+// pointer (repeated in each `# Safety`) is what the caller must uphold; NULL is checked.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::missing_safety_doc, clippy::undocumented_unsafe_blocks)]
 
 mod args;
 mod boundary;

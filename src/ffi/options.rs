@@ -23,8 +23,11 @@ impl wsm_options {
 /// Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
 /// handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
 /// handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+///
+/// # Safety
+/// `out` is NULL or valid for writing a `*mut wsm_options`.
 #[no_mangle]
-pub extern "C" fn wsm_options_new(out: *mut *mut wsm_options) -> wsm_result {
+pub unsafe extern "C" fn wsm_options_new(out: *mut *mut wsm_options) -> wsm_result {
     guard_result(|| {
         let out = arg_out(out)?;
         let handle = into_handle(wsm_options {
@@ -37,8 +40,12 @@ pub extern "C" fn wsm_options_new(out: *mut *mut wsm_options) -> wsm_result {
 }
 
 /// Frees options made by `wsm_options_new`. NULL does nothing.
+///
+/// # Safety
+/// `options` is NULL or a handle made by `wsm_options_new`, not freed yet and not used again
+/// after this call.
 #[no_mangle]
-pub extern "C" fn wsm_options_free(options: *mut wsm_options) {
+pub unsafe extern "C" fn wsm_options_free(options: *mut wsm_options) {
     super::boundary::guard(|| {
         // SAFETY: by the header's contract, made by `wsm_options_new` and not used again.
         unsafe { free_handle(options) }
@@ -56,18 +63,28 @@ fn set(options: *mut wsm_options, f: impl FnOnce(Options) -> Options) -> wsm_res
 }
 
 /// The largest frame payload accepted; a larger frame closes the connection with 1009.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_max_frame_size(
+pub unsafe extern "C" fn wsm_options_set_max_frame_size(
     options: *mut wsm_options,
     bytes: usize,
 ) -> wsm_result {
     set(options, |o| o.max_frame_size(bytes))
 }
 
-/// The largest reassembled message accepted; a larger one closes with 1009. Not applied when
-/// fragments are streamed.
+/// The largest reassembled message accepted; a larger one closes with 1009. A compressed
+/// message is measured inflated. When fragments are streamed, an uncompressed message is
+/// bounded only frame by frame (`max_frame_size`), and each fragment of a compressed one may
+/// inflate to at most `bytes`.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_max_message_size(
+pub unsafe extern "C" fn wsm_options_set_max_message_size(
     options: *mut wsm_options,
     bytes: usize,
 ) -> wsm_result {
@@ -75,8 +92,12 @@ pub extern "C" fn wsm_options_set_max_message_size(
 }
 
 /// The largest HTTP head of the opening handshake.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_max_handshake_size(
+pub unsafe extern "C" fn wsm_options_set_max_handshake_size(
     options: *mut wsm_options,
     bytes: usize,
 ) -> wsm_result {
@@ -84,8 +105,12 @@ pub extern "C" fn wsm_options_set_max_handshake_size(
 }
 
 /// The most header fields in the opening handshake.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_max_headers(
+pub unsafe extern "C" fn wsm_options_set_max_headers(
     options: *mut wsm_options,
     count: usize,
 ) -> wsm_result {
@@ -94,9 +119,14 @@ pub extern "C" fn wsm_options_set_max_headers(
 
 /// Keepalive: ping after `interval_ms` without input from the peer, and fail the connection
 /// (`WSM_ERROR_PONG_TIMEOUT`, close code 1011) when no pong follows within `timeout_ms`.
-/// `interval_ms` 0 turns keepalive off (the default).
+/// `interval_ms` 0 turns keepalive off (the default). Both are capped at `UINT32_MAX` ms
+/// (about 49.7 days), as are the other timeouts.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_keepalive(
+pub unsafe extern "C" fn wsm_options_set_keepalive(
     options: *mut wsm_options,
     interval_ms: u64,
     timeout_ms: u64,
@@ -115,9 +145,13 @@ pub extern "C" fn wsm_options_set_keepalive(
 }
 
 /// How long to wait for the peer's close frame after sending ours (and, for a client, for
-/// the server to end the transport).
+/// the server to end the transport). Capped at about 49.7 days.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_close_timeout(
+pub unsafe extern "C" fn wsm_options_set_close_timeout(
     options: *mut wsm_options,
     timeout_ms: u64,
 ) -> wsm_result {
@@ -126,9 +160,14 @@ pub extern "C" fn wsm_options_set_close_timeout(
     })
 }
 
-/// How long the opening handshake may take; 0 waits forever.
+/// How long the opening handshake may take; 0 waits forever (a larger value is capped at
+/// about 49.7 days).
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_handshake_timeout(
+pub unsafe extern "C" fn wsm_options_set_handshake_timeout(
     options: *mut wsm_options,
     timeout_ms: u64,
 ) -> wsm_result {
@@ -137,15 +176,26 @@ pub extern "C" fn wsm_options_set_handshake_timeout(
 }
 
 /// Whether pings are answered with pongs automatically (default true).
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_auto_pong(options: *mut wsm_options, on: bool) -> wsm_result {
+pub unsafe extern "C" fn wsm_options_set_auto_pong(
+    options: *mut wsm_options,
+    on: bool,
+) -> wsm_result {
     set(options, |o| o.auto_pong(on))
 }
 
 /// Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
 /// (default false).
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
 #[no_mangle]
-pub extern "C" fn wsm_options_set_stream_fragments(
+pub unsafe extern "C" fn wsm_options_set_stream_fragments(
     options: *mut wsm_options,
     on: bool,
 ) -> wsm_result {

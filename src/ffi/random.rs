@@ -5,7 +5,10 @@ use core::ffi::c_void;
 
 /// Fills `buf[0..len]` with unpredictable bytes (RFC 6455 §10.3: masking keys must not be
 /// guessable by whoever chooses the payload). `userdata` is the pointer given with the
-/// callback. It is called on the thread that is driving the connection at the time.
+/// callback. It is called on the thread driving a connection, from inside a call on it.
+/// Every connection made from one configuration shares `fill` and `userdata`, so when such
+/// connections are driven on different threads the callback runs concurrently with itself:
+/// it must then be thread-safe.
 pub type wsm_random_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize)>;
 
@@ -17,8 +20,8 @@ pub(crate) struct CallbackRandom {
 }
 
 // SAFETY: the header requires the callback and its userdata to be usable from whichever
-// thread drives the connection; the library calls it only from inside a call on that
-// connection, never concurrently.
+// thread drives a connection, and from several threads at once when connections sharing
+// them are driven on different threads (each call on one connection is still serial).
 unsafe impl Send for CallbackRandom {}
 
 impl RandomSource for CallbackRandom {

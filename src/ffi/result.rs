@@ -41,7 +41,8 @@ pub enum wsm_result {
     WSM_ERR_NO_PENDING_REQUEST = 206,
     /// `wsm_conn_accept` chose a subprotocol the client did not offer.
     WSM_ERR_SUBPROTOCOL_NOT_OFFERED = 207,
-    /// No random source is available for a client.
+    /// No random source is available for a client: the operating system's generator
+    /// failed and no `wsm_client_config_set_random` callback was set.
     WSM_ERR_NO_RANDOM_SOURCE = 208,
     /// `wsm_conn_reject` with a status that is not 4xx or 5xx, or `wsm_conn_respond` with one
     /// that is not 200-599 or cannot carry a body (204, 304).
@@ -120,7 +121,7 @@ fn describe(code: c_uint) -> &'static str {
             WSM_ERR_SUBPROTOCOL_NOT_OFFERED,
             "the client did not offer that subprotocol\0",
         ),
-        (WSM_ERR_NO_RANDOM_SOURCE, "no random source configured\0"),
+        (WSM_ERR_NO_RANDOM_SOURCE, "no random source available\0"),
         (WSM_ERR_INVALID_STATUS, "status is not allowed here\0"),
         (
             WSM_ERR_NOT_WEBSOCKET,

@@ -18,8 +18,11 @@ pub struct wsm_server_config {
 
 /// Sets `*out` to a new configuration that accepts every valid request, chooses no
 /// subprotocol and uses the default options. Free with `wsm_server_config_free`.
+///
+/// # Safety
+/// `out` is NULL or valid for writing a `*mut wsm_server_config`.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_new(out: *mut *mut wsm_server_config) -> wsm_result {
+pub unsafe extern "C" fn wsm_server_config_new(out: *mut *mut wsm_server_config) -> wsm_result {
     guard_result(|| {
         let out = arg_out(out)?;
         let handle = into_handle(wsm_server_config {
@@ -32,8 +35,12 @@ pub extern "C" fn wsm_server_config_new(out: *mut *mut wsm_server_config) -> wsm
 }
 
 /// Frees a configuration made by `wsm_server_config_new`. NULL does nothing.
+///
+/// # Safety
+/// `config` is NULL or a handle made by `wsm_server_config_new`, not freed yet and not used
+/// again after this call.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_free(config: *mut wsm_server_config) {
+pub unsafe extern "C" fn wsm_server_config_free(config: *mut wsm_server_config) {
     guard(|| {
         // SAFETY: by the header's contract, made by `wsm_server_config_new`, not used again.
         unsafe { free_handle(config) }
@@ -56,8 +63,13 @@ unsafe fn update(
 
 /// Adds a subprotocol the server supports, in order of preference: the first of these that
 /// the client offers is chosen. Copied.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+///   thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_add_subprotocol(
+pub unsafe extern "C" fn wsm_server_config_add_subprotocol(
     config: *mut wsm_server_config,
     name: *const c_char,
 ) -> wsm_result {
@@ -70,9 +82,18 @@ pub extern "C" fn wsm_server_config_add_subprotocol(
     })
 }
 
-/// Adds a header field to the 101 answer. Both strings are copied.
+/// Adds a header field to the 101 answer (and to rejections). Both strings are copied.
+/// `WSM_ERR_INVALID_HEADER` when the name is not an HTTP token or the value holds a
+/// control character other than tab (CR, LF and NUL could forge the response); the
+/// configuration is then unchanged.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+///   thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
+/// * `value` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_add_header(
+pub unsafe extern "C" fn wsm_server_config_add_header(
     config: *mut wsm_server_config,
     name: *const c_char,
     value: *const c_char,
@@ -81,14 +102,21 @@ pub extern "C" fn wsm_server_config_add_header(
         // SAFETY: NULL or NUL-terminated strings; `config` NULL or a live handle.
         unsafe {
             let (name, value) = (arg_str(name)?, arg_str(value)?);
-            update(config, |c| c.header(name, value))
+            let config = arg_mut(config)?;
+            Ok(config.inner.add_header(name.into(), value.into())?)
         }
     })
 }
 
 /// Replaces the options with a copy of `options`.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+///   thread during the call.
+/// * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+///   during the call.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_set_options(
+pub unsafe extern "C" fn wsm_server_config_set_options(
     config: *mut wsm_server_config,
     options: *const wsm_options,
 ) -> wsm_result {
@@ -103,8 +131,12 @@ pub extern "C" fn wsm_server_config_set_options(
 
 /// With `on`, each valid request comes out as a `WSM_EVENT_REQUEST` event, and the
 /// application answers with `wsm_conn_accept` or `wsm_conn_reject`. Default off.
+///
+/// # Safety
+/// `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+/// thread during the call.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_set_defer_accept(
+pub unsafe extern "C" fn wsm_server_config_set_defer_accept(
     config: *mut wsm_server_config,
     on: bool,
 ) -> wsm_result {
@@ -114,8 +146,14 @@ pub extern "C" fn wsm_server_config_set_defer_accept(
 
 /// Accepts permessage-deflate (RFC 7692) when a client offers it, within a copy of
 /// `deflate`'s parameters. Default: declined.
+///
+/// # Safety
+/// * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+///   thread during the call.
+/// * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+///   during the call.
 #[no_mangle]
-pub extern "C" fn wsm_server_config_set_deflate(
+pub unsafe extern "C" fn wsm_server_config_set_deflate(
     config: *mut wsm_server_config,
     deflate: *const wsm_deflate,
 ) -> wsm_result {
