@@ -1,5 +1,5 @@
 //! Headless Chromium (Debian's package, driven by playwright-core from `tests/js/browser.js`)
-//! against the Rust and C echo servers over 127.0.0.1, running the flows of
+//! against the Rust, tokio and C echo servers over 127.0.0.1, running the flows of
 //! `examples/page.html`: `new WebSocket` with two offered subprotocols, readyState CONNECTING
 //! then OPEN, the greeting sent from `onopen` and echoed, binary as `ArrayBuffer` and `Blob`,
 //! 1 MiB messages, `close(4000, "bye")`; the server closing on the page (the echo servers'
@@ -144,15 +144,24 @@ fn pongs(line: &str) -> u64 {
 }
 
 fn rust_server(args: &[&str]) -> (Process, u16) {
-    let example = c_support::rust_example("echo_server");
+    program_server(&c_support::rust_example("echo_server"), args)
+}
+
+/// An echo server program that takes the Rust echo server's flags.
+fn program_server(example: &std::path::Path, args: &[&str]) -> (Process, u16) {
     let ping = PING_MS.to_string();
     let mut all = vec!["--ping-interval-ms", ping.as_str()];
     all.extend_from_slice(args);
-    support::rust_echo_server(&example, &all)
+    support::rust_echo_server(example, &all)
 }
 
 fn against_rust_server(deflate: bool) {
-    let (mut server, port) = rust_server(if deflate { &[] } else { &["--no-deflate"] });
+    let (server, port) = rust_server(if deflate { &[] } else { &["--no-deflate"] });
+    against_server(server, port, deflate);
+}
+
+/// The page's flows against an echo server that serves the page and logs like the Rust one.
+fn against_server(mut server: Process, port: u16, deflate: bool) {
     let page = format!("http://127.0.0.1:{port}/?manual");
     let results = run_browser(flows(&page, &format!("ws://127.0.0.1:{port}/")));
     check_echo_flow(&results["echo"], deflate);
@@ -220,6 +229,16 @@ fn chromium_runs_the_page_the_rust_echo_server_serves() {
     // The page itself came over plain HTTP from the same server.
     server.wait_for(|l| l.contains("plain HTTP request answered"), PEER_TIMEOUT);
     closed_line(&mut server, 4000);
+}
+
+/// The echo server on tokio (`wsmachine-tokio`'s `tokio_echo_server`), page included.
+#[test]
+fn chromium_against_the_tokio_echo_server() {
+    if !peers_ready("chromium_against_the_tokio_echo_server") {
+        return;
+    }
+    let (server, port) = program_server(&c_support::tokio_example("tokio_echo_server"), &[]);
+    against_server(server, port, true);
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Node's `ws` package (npm, the version pinned in `tests/js/package.json`) in both roles,
 //! over 127.0.0.1:
 //!
-//! * its client (`tests/js/ws_client.js`) against the Rust echo server example and the C
-//!   echo server: text, binary, 4 MiB and 1 MiB messages, fragmented sends (a code point cut
+//! * its client (`tests/js/ws_client.js`) against the Rust echo server example, the C echo
+//!   server and the tokio echo server (`wsmachine-tokio`): text, binary, 4 MiB and 1 MiB messages, fragmented sends (a code point cut
 //!   between frames), its ping and our pong, our keepalive pings and its pongs, and every
 //!   close path (code and reason, an empty close frame, the server closing, a dropped TCP
 //!   connection), with and without permessage-deflate;
@@ -162,6 +162,26 @@ fn ws_client_against_the_rust_echo_server() {
         .filter(|l| l.contains("clean=true code=1000 reason=\"done\""))
         .count();
     assert_eq!(done, 5, "{}", server.lines().join("\n"));
+}
+
+/// The same echo server on tokio (`wsmachine-tokio`'s `tokio_echo_server`).
+#[test]
+fn ws_client_against_the_tokio_echo_server() {
+    if !node_ready("ws_client_against_the_tokio_echo_server") {
+        return;
+    }
+    let example = c_support::tokio_example("tokio_echo_server");
+    let (mut server, port) =
+        support::rust_echo_server(&example, &["--ping-interval-ms", &PING_MS.to_string()]);
+    let results = ws_client(port, true, &ALL_SCENARIOS);
+    check_ws_client(&results, true);
+    for code in [4000, 1005, 4001, 1006, 4003, 1000] {
+        let needle = format!("code={code} ");
+        server.wait_for(
+            |l| l.contains(" closed: ") && l.contains(&needle),
+            PEER_TIMEOUT,
+        );
+    }
 }
 
 #[test]

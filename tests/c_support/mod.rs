@@ -109,6 +109,19 @@ pub fn rust_example(name: &str) -> PathBuf {
     path
 }
 
+/// Builds an example of the `wsmachine-tokio` crate (debug) and returns its path.
+pub fn tokio_example(name: &str) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    run_checked(
+        Command::new(env!("CARGO"))
+            .args(["build", "-p", "wsmachine-tokio", "--example", name])
+            .current_dir(manifest_dir()),
+        "cargo build -p wsmachine-tokio --example",
+    );
+    target_root().join("debug/examples").join(name)
+}
+
 /// Whether `program --version` runs.
 pub fn have(program: &str) -> bool {
     Command::new(program)

@@ -55,33 +55,42 @@ async fn serve(tcp: TcpStream, config: ServerConfig) {
     let _ = tcp.set_nodelay(true);
     let mut ws = match WebSocketStream::accept_with(tcp, config, answer).await {
         Ok(ws) => ws,
+        Err(wsmachine_tokio::Error::Refused(status)) => {
+            return eprintln!("{peer} plain HTTP request answered ({status})");
+        }
         Err(e) => return eprintln!("{peer} not upgraded: {e}"),
     };
     let (mut echoed, mut pongs, mut failure) = (0u64, 0u64, None);
     while let Some(item) = ws.next().await {
-        let result = match item {
+        let echo = match item {
             Ok(Message::Text(text)) => match close_request(&text) {
-                Some((code, reason)) => ws.connection_mut().close(code, reason).map_err(Into::into),
-                None => ws.send(Message::Text(text)).await,
+                Some((code, reason)) => {
+                    if let Err(e) = ws.connection_mut().close(code, reason) {
+                        failure = Some(e.into());
+                    }
+                    continue;
+                }
+                None => Message::Text(text),
             },
-            Ok(message @ Message::Binary(_)) => ws.send(message).await,
+            Ok(message @ Message::Binary(_)) => message,
             Ok(Message::Pong(_)) => {
                 pongs += 1;
                 continue;
             }
             Ok(_) => continue,
-            Err(e) => Err(e),
+            Err(e) => {
+                failure = Some(e);
+                continue;
+            }
         };
-        match result {
+        match ws.send(echo).await {
             Ok(()) => echoed += 1,
             Err(e) => failure = Some(e),
         }
     }
     let (clean, code, reason) = ws
         .close_status()
-        .map_or((false, 1006, String::new()), |(c, f)| {
-            (c, f.code.0, f.reason.clone())
-        });
+        .map_or((false, 1006, String::new()), |(c, f)| (c, f.code.0, f.reason.clone()));
     eprintln!(
         "{peer} closed: clean={clean} code={code} reason={reason:?} echoed={echoed} \
          subprotocol={:?} extensions={:?} pongs={pongs}{}",

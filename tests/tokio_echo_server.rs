@@ -1,0 +1,127 @@
+//! The echo server on tokio (`wsmachine-tokio`'s `tokio_echo_server` example) as a process
+//! on 127.0.0.1, against Python's `websockets` client (`tests/python/echo_client.py`) and
+//! our blocking client: every kind of message, a plain `GET` for its page, keepalive against
+//! a client that stops answering, and a client that stops reading. Node's `ws` and Chromium
+//! run against it in `tests/node_ws.rs` and `tests/browser.rs`, the Autobahn TestSuite in
+//! `tests/autobahn.rs`.
+
+mod c_support;
+mod child_process;
+
+use c_support::{python_websockets_ready, tokio_example, WsClient};
+use child_process::{describe, run_with_timeout, skip, KillOnDrop};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The tokio echo server on a free port, with `args`; its port.
+fn start(args: &[&str]) -> (KillOnDrop, u16) {
+    let program = tokio_example("tokio_echo_server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(program)
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the tokio echo server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (KillOnDrop(child), port)
+}
+
+#[test]
+fn python_websockets_against_the_tokio_echo_server() {
+    if let Err(reason) = python_websockets_ready() {
+        return skip("python_websockets_against_the_tokio_echo_server", &reason);
+    }
+    let (_server, port) = start(&[]);
+    let script = c_support::manifest_dir().join("tests/python/echo_client.py");
+    for scenario in ["text", "binary", "large", "fragmented", "ping", "close"] {
+        let out = run_with_timeout(
+            Command::new("python3")
+                .arg(&script)
+                .arg(port.to_string())
+                .arg(scenario),
+            TIMEOUT,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
+            "scenario {scenario}: {}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn the_blocking_client_gets_its_echoes_and_a_plain_get_gets_the_page() {
+    let (_server, port) = start(&[]);
+    let mut client = WsClient::connect(port, "/").unwrap();
+    client.send_text("text ✓").unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(c_support::Got::Text("text ✓".into()))
+    );
+    client.send_binary(&[0, 159, 255]).unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(c_support::Got::Binary(vec![0, 159, 255]))
+    );
+
+    let mut http = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    http.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut page = String::new();
+    http.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("new WebSocket"), "not the page: {page}");
+}
+
+/// A client that completes the handshake and then neither reads nor answers: keepalive
+/// drops it, and the server goes on serving others.
+#[test]
+fn keepalive_drops_a_silent_client() {
+    let (_server, port) = start(&["--ping-interval-ms", "300"]);
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent
+        .write_all(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let mut received = Vec::new();
+    loop {
+        match silent.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("the server kept a silent client: {e}"),
+        }
+    }
+    let waited = started.elapsed();
+    // A ping after one to two intervals, then the pong deadline of one more.
+    assert!(waited < Duration::from_secs(5), "dropped after {waited:?}");
+    assert!(received.starts_with(b"HTTP/1.1 101"));
+    assert!(received.windows(2).any(|w| w == [0x89, 0x00]), "no ping came");
+    let mut client = WsClient::connect(port, "/").unwrap();
+    client.send_text("still here").unwrap();
+    assert_eq!(
+        client.next(TIMEOUT).unwrap(),
+        Some(c_support::Got::Text("still here".into()))
+    );
+}
