@@ -85,12 +85,13 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 mod random;
+mod state;
 mod time;
 pub mod utf8;
 
 pub use close::CloseCode;
 pub use config::{ClientConfig, Options, ServerConfig};
-pub use connection::{Connection, Role, State, Upgraded};
+pub use connection::{Connection, Upgraded};
 #[cfg(feature = "deflate")]
 pub use deflate::DeflateConfig;
 pub use error::{Error, Failure, HandshakeError, ProtocolError};
@@ -99,6 +100,7 @@ pub use handshake::Request;
 #[cfg(feature = "std")]
 pub use random::OsRandom;
 pub use random::RandomSource;
+pub use state::{Role, State};
 pub use time::Instant;
 pub use utf8::Utf8Bytes;
 

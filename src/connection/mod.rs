@@ -45,30 +45,11 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 use timers::Timers;
 
+// Re-exported where they used to live (the FFI names them here).
+pub use crate::state::{Role, State};
+
 /// The largest drained output buffer kept for the next message.
 const RETAINED_OUTPUT: usize = 8 << 10;
-
-/// Which end of the connection this is. Clients mask what they send; servers must not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The end that sent the Upgrade request.
-    Client,
-    /// The end that answered it.
-    Server,
-}
-
-/// The connection's state, as the browser's `WebSocket.readyState` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum State {
-    /// The opening handshake is under way.
-    Connecting,
-    /// Messages flow both ways.
-    Open,
-    /// A close frame was sent or received; the closing handshake is under way.
-    Closing,
-    /// The connection is over; drop the transport once the output is written.
-    Closed,
-}
 
 /// A connection that was upgraded elsewhere (a web framework's own handshake, or RFC 8441
 /// over HTTP/2), to be started directly in the `Open` state.

@@ -81,6 +81,15 @@ pub(crate) fn header_list(headers: &[httparse::Header<'_>], name: &str) -> alloc
         .collect()
 }
 
+/// Writes one `name: value` header line.
+pub(crate) fn put_header(out: &mut bytes::BytesMut, name: &str, value: &str) {
+    use bytes::BufMut;
+    out.put_slice(name.as_bytes());
+    out.put_slice(b": ");
+    out.put_slice(value.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
 /// Whether `s` may be written as an HTTP header value (no control characters but tab).
 pub(crate) fn is_header_value(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
