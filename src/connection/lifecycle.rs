@@ -13,8 +13,11 @@ pub(super) struct Lifecycle {
     state: State,
     close_sent: bool,
     close_received: bool,
-    /// The peer's close code and reason (or those we failed with), for `Closed`.
-    peer_close: Option<(CloseCode, String)>,
+    /// The peer's close code and reason (or those we failed with), for `Closed`; 1006 and
+    /// no reason until one is known. Two fields rather than an `Option` of a pair, so the
+    /// flags above fit in the code's padding.
+    close_code: CloseCode,
+    close_reason: String,
 }
 
 impl Lifecycle {
@@ -23,7 +26,8 @@ impl Lifecycle {
             state: State::Connecting,
             close_sent: false,
             close_received: false,
-            peer_close: None,
+            close_code: CloseCode::ABNORMAL,
+            close_reason: String::new(),
         }
     }
 
@@ -86,12 +90,14 @@ impl Lifecycle {
     /// The peer's close frame arrived with this code and reason.
     pub(super) fn close_by_peer(&mut self, code: CloseCode, reason: String) {
         self.close_received = true;
-        self.peer_close = Some((code, reason));
+        self.close_code = code;
+        self.close_reason = reason;
     }
 
     /// We fail the connection with this code and reason; `Closed` reports them.
     pub(super) fn failed(&mut self, code: CloseCode, reason: &str) {
-        self.peer_close = Some((code, String::from(reason)));
+        self.close_code = code;
+        self.close_reason = String::from(reason);
     }
 
     /// A client whose closing handshake completed waits for the server to end the transport.
@@ -106,10 +112,6 @@ impl Lifecycle {
             return None;
         }
         self.state = State::Closed;
-        Some(
-            self.peer_close
-                .take()
-                .unwrap_or((CloseCode::ABNORMAL, String::new())),
-        )
+        Some((self.close_code, core::mem::take(&mut self.close_reason)))
     }
 }
