@@ -51,8 +51,8 @@ use message::Message;
 use opening::{Negotiated, Opening};
 use timers::Timers;
 
-// Re-exported where they used to live (the FFI names them here).
-pub use crate::state::{Role, State};
+// Also named here, where they used to live (the FFI imports them from here).
+pub(crate) use crate::state::{Role, State};
 
 /// The largest drained output buffer kept for the next message.
 const RETAINED_OUTPUT: usize = 8 << 10;

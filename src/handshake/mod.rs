@@ -6,7 +6,7 @@ mod client;
 mod extensions;
 mod server;
 
-pub use client::ClientHandshake;
+pub use client::{ClientHandshake, Negotiated};
 pub use extensions::{parse_extensions, ExtensionOffer};
 pub use server::{parse_request, write_accept, write_reject, write_response, Request};
 
