@@ -61,6 +61,12 @@ impl Events {
         self.lent = what;
     }
 
+    /// Whether something is on loan.
+    #[inline]
+    pub(super) fn has_loan(&self) -> bool {
+        self.lent != Lent::Nothing
+    }
+
     /// What is on loan, now given back.
     #[inline]
     pub(super) fn take_lent(&mut self) -> Lent {

@@ -33,6 +33,8 @@ impl Connection {
     /// Decodes input up to the next event. The arrived part of an incomplete frame is
     /// unmasked and validated at once. Called only with nothing on loan (`settle_lent`).
     pub(super) fn decode(&mut self) -> Option<Decoded> {
+        // So the buffers may be released or moved below.
+        debug_assert!(!self.events.has_loan());
         if let Some(d) = self.decode_small_message() {
             return Some(d);
         }
