@@ -68,7 +68,7 @@
 //!
 //! ## Module map
 //!
-//! The engine is built in layers, each module owning one concern, with no import circle:
+//! The engine is built in layers, each file owning one concern, with no import circle:
 //! the pure codecs at the bottom, the state machine above them, the C face on top.
 //! Nothing outside `ffi` knows C exists.
 //!
