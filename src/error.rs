@@ -4,7 +4,7 @@
 //! API wrongly ([`Error`]). A connection that failed stays failed.
 
 use crate::close::CloseCode;
-use crate::connection::State;
+use crate::state::State;
 use core::fmt;
 
 /// The peer broke RFC 6455 (or a negotiated extension) after the handshake.

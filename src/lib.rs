@@ -63,7 +63,41 @@
 //! assert_eq!(client.state(), State::Closed);
 //! ```
 //!
-//! See [`Connection`] for the full driving contract.
+//! See [`Connection`] for the full driving contract: the four kinds of calls (inputs,
+//! commands, outputs, getters) and the order in which to poll the outputs.
+//!
+//! ## Module map
+//!
+//! The engine is built in layers, each file owning one concern, with no import circle:
+//! the pure codecs at the bottom, the state machine above them, the C face on top.
+//! Nothing outside `ffi` knows C exists.
+//!
+//! Stable building blocks, usable on their own (each a pure function of its input):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`frame`] | frame headers: parse, encode, opcodes, length forms, the header-only rules (RFC 6455 §5.2) |
+//! | [`mask`] | applying a masking key (the hot loop, word-wise) |
+//! | [`utf8`] | UTF-8 validation, incremental across fragment boundaries (RFC 6455 §8.1) |
+//! | [`close`] | close codes and which may be sent (RFC 6455 §7.4) |
+//! | [`handshake`] | the opening handshake's HTTP: request and answer, `Sec-WebSocket-Accept`, extension headers (RFC 6455 §4) |
+//! | `deflate` | permessage-deflate: parameters, negotiation and codec (RFC 7692), behind the `deflate` feature |
+//!
+//! The engine, whose types are re-exported at the crate root:
+//!
+//! | type | owns |
+//! |---|---|
+//! | [`Connection`] | the state machine that ties the above together (internally cut by concern: see its source) |
+//! | [`ClientConfig`], [`ServerConfig`], [`Options`] | configuration, each setting with its default |
+//! | [`Event`], [`EventRef`] | what the engine reports, owned or borrowed |
+//! | [`Error`], [`ProtocolError`], [`HandshakeError`], [`Failure`] | errors, sorted by who is at fault |
+//! | [`State`], [`Role`] | where a connection is in its life, and which end it is |
+//! | [`Instant`] | the caller's clock, as milliseconds (the engine reads none) |
+//! | [`RandomSource`] | where masking keys and the client's nonce come from |
+//!
+//! Internals, not API: the connection's parts, the masking-key batcher, the codec state of
+//! `deflate`. `ffi` (behind the `ffi` feature) is the C ABI, documented by
+//! `include/wsmachine.h`.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -85,12 +119,13 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 mod random;
+mod state;
 mod time;
 pub mod utf8;
 
 pub use close::CloseCode;
 pub use config::{ClientConfig, Options, ServerConfig};
-pub use connection::{Connection, Role, State, Upgraded};
+pub use connection::{Connection, Upgraded};
 #[cfg(feature = "deflate")]
 pub use deflate::DeflateConfig;
 pub use error::{Error, Failure, HandshakeError, ProtocolError};
@@ -99,6 +134,7 @@ pub use handshake::Request;
 #[cfg(feature = "std")]
 pub use random::OsRandom;
 pub use random::RandomSource;
+pub use state::{Role, State};
 pub use time::Instant;
 pub use utf8::Utf8Bytes;
 

@@ -122,7 +122,8 @@ pub(crate) fn assume_validated(bytes: &[u8]) -> &str {
     debug_assert!(core::str::from_utf8(bytes).is_ok());
     // SAFETY: the only callers pass the payload of a complete text message, every byte of
     // which went through `Utf8Validator::feed` with `is_complete()` true at its end (see
-    // `connection::recv`); the buffers are not modified between validation and this call.
+    // `connection::recv` and `connection::message`; `connection::poll` hands it out); the
+    // buffers are not modified between validation and this call.
     unsafe { core::str::from_utf8_unchecked(bytes) }
 }
 

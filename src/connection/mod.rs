@@ -1,74 +1,61 @@
-//! The state machine that ties handshake, framing, masking, UTF-8 and closing together.
-//! Every state transition of a connection happens in this module and its children.
+//! The state machine that ties handshake, framing, masking, UTF-8 and closing together,
+//! cut by concern, each part owning its state. This file holds the struct and the public
+//! methods, each delegating to the part that does the work; the driving contract is on
+//! [`Connection`].
 //!
-//! # Driving a connection
+//! | part | owns |
+//! |---|---|
+//! | `lifecycle` | the `State` and the close flags; the only code that changes them |
+//! | `opening` | the opening handshake in progress, accept/reject/respond, the move to `Open` |
+//! | `closing` | every way a connection ends, and what each writes and reports |
+//! | `poll` | handing out events, owned or lent |
+//! | `recv` | the decode loop: header rules, unmasking and validation as bytes arrive |
+//! | `send` | writing frames, the keepalive ping |
+//! | `input` | the received bytes and the decoder's place in them |
+//! | `message` | reassembly of a data message: buffer, length, UTF-8 state, compression |
+//! | `events` | the event queue and what a borrowed event has on loan |
+//! | `extension` | what may be negotiated and what is in force (permessage-deflate) |
+//! | `timers` | the timers (the engine never reads a clock) |
 //!
-//! A [`Connection`] is driven with four kinds of calls:
-//!
-//! * **Inputs**: [`receive`](Connection::receive) the bytes read from the transport,
-//!   [`receive_eof`](Connection::receive_eof) when it ends, and
-//!   [`handle_timeout`](Connection::handle_timeout) with the current time.
-//! * **Commands**: [`send_text`](Connection::send_text), [`send_binary`](Connection::send_binary),
-//!   [`send_fragment`](Connection::send_fragment), [`send_ping`](Connection::send_ping),
-//!   [`send_pong`](Connection::send_pong), [`close`](Connection::close); and for a server
-//!   with deferred accept, [`accept`](Connection::accept) or [`reject`](Connection::reject).
-//! * **Outputs**, to poll after every input and command:
-//!   [`poll_event`](Connection::poll_event) until `None` (frames are decoded as events are
-//!   polled, so this comes first: it may queue output such as pongs and close answers),
-//!   [`pending_output`](Connection::pending_output) to write (then
-//!   [`consume_output`](Connection::consume_output) with what was written), and
-//!   [`poll_timeout`](Connection::poll_timeout) for when to call `handle_timeout` next.
-//! * **Getters**: [`state`](Connection::state), [`role`](Connection::role),
-//!   [`subprotocol`](Connection::subprotocol), [`buffered_amount`](Connection::buffered_amount).
-//!
-//! When [`Event::Closed`] comes out, write what is left of the output and drop the transport.
+//! Each part uses only those below it: `poll` → `recv`; `opening`, `recv` → `closing` →
+//! `send`; all of them → the leaves `lifecycle`, `input`, `message`, `events`, `extension`,
+//! `timers`.
 
-#[cfg(feature = "deflate")]
-mod compression;
+mod closing;
+mod events;
+mod extension;
+mod input;
+mod lifecycle;
+mod message;
+mod opening;
+mod poll;
 mod recv;
 mod send;
 mod timers;
 
 use crate::close::CloseCode;
 use crate::config::{ClientConfig, Options, ServerConfig};
-use crate::error::{Error, Failure, HandshakeError, ProtocolError};
+use crate::error::{Error, HandshakeError};
 use crate::event::{Event, EventRef, MessageKind};
 use crate::frame::OpCode;
-use crate::handshake::{self, ClientHandshake, Request};
 use crate::random::{self, MaskKeys, RandomSource};
 use crate::time::Instant;
-use crate::utf8::Utf8Validator;
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::String;
-use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
+use events::Events;
+use extension::Extensions;
+use input::Input;
+use lifecycle::Lifecycle;
+use message::Message;
+use opening::{Negotiated, Opening};
 use timers::Timers;
+
+// Also named here, where they used to live (the FFI imports them from here).
+pub(crate) use crate::state::{Role, State};
 
 /// The largest drained output buffer kept for the next message.
 const RETAINED_OUTPUT: usize = 8 << 10;
-
-/// Which end of the connection this is. Clients mask what they send; servers must not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The end that sent the Upgrade request.
-    Client,
-    /// The end that answered it.
-    Server,
-}
-
-/// The connection's state, as the browser's `WebSocket.readyState` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum State {
-    /// The opening handshake is under way.
-    Connecting,
-    /// Messages flow both ways.
-    Open,
-    /// A close frame was sent or received; the closing handshake is under way.
-    Closing,
-    /// The connection is over; drop the transport once the output is written.
-    Closed,
-}
 
 /// A connection that was upgraded elsewhere (a web framework's own handshake, or RFC 8441
 /// over HTTP/2), to be started directly in the `Open` state.
@@ -85,107 +72,92 @@ pub struct Upgraded {
     pub random: Option<Box<dyn RandomSource>>,
 }
 
-/// What the opening handshake agreed on.
-struct Negotiated {
-    subprotocol: Option<String>,
-    extensions: String,
-}
-
-/// The handshake in progress.
-enum Pending {
-    Client {
-        handshake: ClientHandshake,
-        /// What we offered of permessage-deflate, to check the answer against.
-        #[cfg(feature = "deflate")]
-        deflate: Option<crate::deflate::DeflateConfig>,
-    },
-    Server {
-        subprotocols: Vec<String>,
-        extra_headers: Vec<(String, String)>,
-        defer_accept: bool,
-        /// A valid request waiting for `accept`/`reject`.
-        awaiting: Option<Request>,
-        /// What we accept of permessage-deflate.
-        #[cfg(feature = "deflate")]
-        deflate: Option<crate::deflate::DeflateConfig>,
-    },
-}
-
-struct Handshake {
-    pending: Pending,
-    /// How far the search for the end of the head has looked.
-    scanned: usize,
-}
-
-/// Reception of frames and reassembly of messages.
-#[derive(Default)]
-struct Receiver {
-    /// The frame whose payload is arriving.
-    frame: Option<crate::frame::FrameHeader>,
-    /// Payload bytes of that frame already validated (for text) and accounted for.
-    processed: usize,
-    /// Payload bytes of that frame already unmasked (`receive` may unmask as it copies).
-    unmasked: usize,
-    /// The size of the last `receive`, to leave room for the next read past a frame's end.
-    last_read: usize,
-    /// The fragmented message in progress.
-    message: Option<MessageKind>,
-    /// Its length so far.
-    message_len: u64,
-    /// Its bytes so far (not used when fragments are streamed).
-    buffer: BytesMut,
-    /// The length of the last reassembled message: the next one likely needs as much.
-    size_hint: usize,
-    utf8: Utf8Validator,
-    /// RSV bits that negotiated extensions claim (none without extensions).
-    allowed_rsv: u8,
-    /// The message in progress is compressed (permessage-deflate).
-    compressed: bool,
-}
-
-/// A WebSocket connection, client or server: a pure state machine (see the module docs for
-/// the driving contract).
+/// A WebSocket connection, client or server: a pure state machine. It never touches a
+/// socket or a clock; the caller moves bytes and tells the time.
+///
+/// # Driving a connection
+///
+/// A `Connection` is driven with four kinds of calls:
+///
+/// * **Inputs**: [`receive`](Self::receive) the bytes read from the transport,
+///   [`receive_eof`](Self::receive_eof) when it ends, and
+///   [`handle_timeout`](Self::handle_timeout) with the current time.
+/// * **Commands**: [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
+///   [`send_fragment`](Self::send_fragment), [`send_ping`](Self::send_ping),
+///   [`send_pong`](Self::send_pong), [`close`](Self::close); and for a server with
+///   deferred accept, [`accept`](Self::accept), [`reject`](Self::reject) or
+///   [`respond`](Self::respond). A command in the wrong state is an [`Error`], never a
+///   panic.
+/// * **Outputs**, to poll after every input and command, in this order:
+///   1. [`poll_event`](Self::poll_event) (or [`poll_event_ref`](Self::poll_event_ref))
+///      until `None`. Frames are decoded as events are polled, so this comes first: it may
+///      queue output such as pongs and close answers.
+///   2. [`pending_output`](Self::pending_output) to write to the transport, then
+///      [`consume_output`](Self::consume_output) with what was written (or
+///      [`take_output`](Self::take_output) for all of it at once).
+///   3. [`poll_timeout`](Self::poll_timeout) for when to call `handle_timeout` next.
+/// * **Getters**: [`state`](Self::state), [`role`](Self::role),
+///   [`subprotocol`](Self::subprotocol), [`extensions`](Self::extensions),
+///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed).
+///
+/// When [`Event::Closed`] comes out, write what is left of the output and drop the
+/// transport.
+///
+/// ```
+/// use wsmachine::{Connection, Event, Instant, ServerConfig};
+///
+/// // One turn of a server's loop, after a read of `bytes` at time `now`.
+/// fn turn(conn: &mut Connection, bytes: &[u8], now: Instant, write: &mut Vec<u8>) -> bool {
+///     conn.receive(bytes); // input
+///     conn.handle_timeout(now); // input: the time
+///     while let Some(event) = conn.poll_event() {
+///         match event {
+///             Event::Text(text) => {
+///                 let _ = conn.send_text(&text); // command: echo
+///             }
+///             Event::Closed { .. } => return false,
+///             _ => {}
+///         }
+///     }
+///     write.extend_from_slice(conn.pending_output()); // output
+///     let n = conn.pending_output().len();
+///     conn.consume_output(n);
+///     // Sleep until the socket is readable or `conn.poll_timeout()` comes.
+///     true
+/// }
+///
+/// let mut server = Connection::server(ServerConfig::new());
+/// let mut out = Vec::new();
+/// assert!(turn(&mut server, b"", Instant::ZERO, &mut out));
+/// ```
 pub struct Connection {
     role: Role,
-    state: State,
     options: Options,
-    handshake: Option<Box<Handshake>>,
-    input: BytesMut,
-    /// How much of `input` is decoded and no longer needed.
-    rpos: usize,
+    life: Lifecycle,
+    /// The opening handshake, while it lasts.
+    opening: Option<Box<Opening>>,
+    input: Input,
+    message: Message,
+    events: Events,
     output: BytesMut,
-    events: VecDeque<Event>,
-    rx: Receiver,
     /// The kind of the fragmented message we are sending, if any.
     sending: Option<MessageKind>,
-    close_sent: bool,
-    close_received: bool,
-    /// The peer's close code and reason, for `Closed`.
-    peer_close: Option<(CloseCode, String)>,
+    masks: Option<MaskKeys>,
+    ext: Extensions,
     /// Input arrived since the keepalive timer last looked.
     rx_activity: bool,
     timers: Timers,
     /// The last time the caller told us.
     now: Instant,
-    masks: Option<MaskKeys>,
-    /// permessage-deflate's codec, once negotiated.
-    #[cfg(feature = "deflate")]
-    codec: Option<Box<crate::deflate::Codec>>,
     /// What the handshake negotiated, boxed only when there is something.
     negotiated: Option<Box<Negotiated>>,
-    /// The front of `events` is lent by `poll_event_ref`; popped at the next call.
-    lent_queued: bool,
-    /// Input bytes lent by `poll_event_ref`, dropped at the next call.
-    lent_input: usize,
-    /// The reassembly buffer was lent by `poll_event_ref`; cleared at the next call.
-    lent_buffer: bool,
 }
 
 impl core::fmt::Debug for Connection {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Connection")
             .field("role", &self.role)
-            .field("state", &self.state)
+            .field("state", &self.state())
             .field("subprotocol", &self.subprotocol())
             .field("buffered_amount", &self.output.len())
             .finish_non_exhaustive()
@@ -200,28 +172,20 @@ impl Connection {
         }
         Self {
             role,
-            state: State::Connecting,
             options,
-            handshake: None,
-            input: BytesMut::new(),
-            rpos: 0,
+            life: Lifecycle::new(),
+            opening: None,
+            input: Input::default(),
+            message: Message::default(),
+            events: Events::default(),
             output: BytesMut::new(),
-            events: VecDeque::new(),
-            rx: Receiver::default(),
             sending: None,
-            close_sent: false,
-            close_received: false,
-            peer_close: None,
+            masks: None,
+            ext: Extensions::default(),
             rx_activity: false,
             timers,
             now: Instant::ZERO,
-            masks: None,
-            #[cfg(feature = "deflate")]
-            codec: None,
             negotiated: None,
-            lent_queued: false,
-            lent_input: 0,
-            lent_buffer: false,
         }
     }
 
@@ -235,37 +199,17 @@ impl Connection {
         let mut nonce = [0u8; 16];
         source.fill(&mut nonce);
         let mut conn = Self::new(Role::Client, config.options.clone());
-        #[cfg(feature = "deflate")]
-        let offer = config.deflate.as_ref().map(|d| d.client_offer());
-        #[cfg(not(feature = "deflate"))]
-        let offer: Option<String> = None;
-        let hs = ClientHandshake::start(&config, nonce, offer.as_deref(), &mut conn.output)?;
-        conn.handshake = Some(Box::new(Handshake {
-            pending: Pending::Client {
-                handshake: hs,
-                #[cfg(feature = "deflate")]
-                deflate: config.deflate.take(),
-            },
-            scanned: 0,
-        }));
+        let opening = Opening::client(&mut config, nonce, &mut conn.output)?;
+        conn.opening = Some(Box::new(opening));
         conn.masks = Some(MaskKeys::new(source));
         Ok(conn)
     }
 
     /// A server, waiting for the Upgrade request.
-    pub fn server(config: ServerConfig) -> Self {
+    pub fn server(mut config: ServerConfig) -> Self {
+        let opening = Opening::server(&mut config);
         let mut conn = Self::new(Role::Server, config.options);
-        conn.handshake = Some(Box::new(Handshake {
-            pending: Pending::Server {
-                subprotocols: config.subprotocols,
-                extra_headers: config.extra_headers,
-                defer_accept: config.defer_accept,
-                awaiting: None,
-                #[cfg(feature = "deflate")]
-                deflate: config.deflate,
-            },
-            scanned: 0,
-        }));
+        conn.opening = Some(Box::new(opening));
         conn
     }
 
@@ -282,11 +226,7 @@ impl Connection {
         }
         let extensions = upgraded.extensions.trim();
         if !extensions.is_empty() {
-            #[cfg(feature = "deflate")]
-            conn.adopt_extensions(extensions)?;
-            // No extension is implemented without the `deflate` feature.
-            #[cfg(not(feature = "deflate"))]
-            return Err(Error::InvalidHeader);
+            conn.ext = Extensions::from_upgraded(extensions, upgraded.role)?;
         }
         conn.open(upgraded.subprotocol, String::from(extensions));
         Ok(conn)
@@ -295,11 +235,13 @@ impl Connection {
     // ----- getters -----
 
     /// The state (the browser's `readyState`).
+    #[inline]
     pub fn state(&self) -> State {
-        self.state
+        self.life.state()
     }
 
     /// Our role.
+    #[inline]
     pub fn role(&self) -> Role {
         self.role
     }
@@ -318,13 +260,15 @@ impl Connection {
 
     /// Bytes queued for the transport and not yet consumed (the browser's `bufferedAmount`):
     /// stop producing when this grows too large.
+    #[inline]
     pub fn buffered_amount(&self) -> usize {
         self.output.len()
     }
 
     /// Whether the connection is over.
+    #[inline]
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        self.state() == State::Closed
     }
 
     // ----- outputs -----
@@ -334,17 +278,20 @@ impl Connection {
     /// Frames are decoded as events are polled: after every input, poll until `None`, then
     /// write [`pending_output`](Self::pending_output) (which may now hold pongs and close
     /// answers).
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.next_owned()
     }
 
     /// The next event, borrowed from the connection until the next call on it: the same
     /// sequence as [`poll_event`](Self::poll_event), without allocating or copying payloads.
+    #[inline]
     pub fn poll_event_ref(&mut self) -> Option<EventRef<'_>> {
         self.next_lent()
     }
 
     /// The bytes waiting to be written to the transport.
+    #[inline]
     pub fn pending_output(&self) -> &[u8] {
         &self.output
     }
@@ -365,6 +312,7 @@ impl Connection {
     }
 
     /// Takes all pending output at once, without copying.
+    #[inline]
     pub fn take_output(&mut self) -> Bytes {
         core::mem::take(&mut self.output).freeze()
     }
@@ -372,7 +320,7 @@ impl Connection {
     /// When [`handle_timeout`](Self::handle_timeout) should be called next; `None` when no
     /// timer runs. The instant may be in the past: then call it at once.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.state == State::Closed {
+        if self.state() == State::Closed {
             return None;
         }
         self.timers.next_deadline(self.now)
@@ -386,7 +334,7 @@ impl Connection {
             self.now = now;
         }
         let now = self.now;
-        if self.state == State::Closed {
+        if self.state() == State::Closed {
             return;
         }
         self.timers.anchor(now);
@@ -394,41 +342,14 @@ impl Connection {
             // Input that arrived before the deadline counts first (a pong, a close frame).
             self.decode_all();
         }
-        if self.timers.handshake.expired(now) && self.state == State::Connecting {
+        if self.timers.handshake.expired(now) && self.state() == State::Connecting {
             self.fail_handshake(HandshakeError::Timeout);
-            return;
-        }
-        if self.timers.close.expired(now) {
-            if self.close_received && self.close_sent {
-                // The closing handshake completed; the server just never ended the transport.
-                self.finish(true);
-            } else {
-                self.events.push_back(Event::Error(Failure::CloseTimeout));
-                self.finish(false);
-            }
-            return;
-        }
-        if self.timers.pong.expired(now) {
-            self.events.push_back(Event::Error(Failure::PongTimeout));
-            if !self.close_sent {
-                self.write_close(CloseCode::INTERNAL_ERROR.0, "keepalive timeout");
-            }
-            self.finish(false);
-            return;
-        }
-        if self.timers.keepalive.expired(now) && self.state == State::Open {
-            if let Some((interval, timeout)) = self.options.keepalive_durations() {
-                if self.rx_activity {
-                    self.rx_activity = false;
-                } else {
-                    self.write_control(OpCode::Ping, &now.as_millis().to_be_bytes());
-                    if !self.timers.pong.is_on() {
-                        self.timers.pong.start(timeout);
-                    }
-                }
-                self.timers.keepalive.start(interval);
-                self.timers.anchor(now);
-            }
+        } else if self.timers.close.expired(now) {
+            self.close_timed_out();
+        } else if self.timers.pong.expired(now) {
+            self.keepalive_failed();
+        } else if self.timers.keepalive.expired(now) && self.state() == State::Open {
+            self.keepalive_due(now);
         }
     }
 
@@ -438,28 +359,19 @@ impl Connection {
     /// pings and closes, and state changes happen. Input after the connection closed is
     /// ignored.
     pub fn receive(&mut self, data: &[u8]) {
-        if self.state == State::Closed || self.close_received {
+        if !self.life.takes_input() {
             return;
         }
         if !data.is_empty() {
             self.rx_activity = true;
             self.timers.pong.stop();
         }
-        // A borrowed event cannot outlive this call: drop what it lent.
+        // A borrowed event cannot outlive this call: take back what it lent.
         self.settle_lent();
-        if self.rpos > 0 {
-            // Drop what was decoded; a fully drained buffer is reused from its start.
-            if self.rpos == self.input.len() {
-                self.input.clear();
-            } else {
-                self.input.advance(self.rpos);
-            }
-            self.rpos = 0;
+        self.input.push(data, self.life.decodes_frames());
+        if self.state() == State::Connecting {
+            self.process_handshake();
         }
-        self.rx.last_read = data.len();
-        let rest = self.unmask_into_input(data);
-        self.input.extend_from_slice(rest);
-        self.process();
     }
 
     /// The transport ended (the peer closed or the read failed). Before the closing
@@ -467,308 +379,73 @@ impl Connection {
     pub fn receive_eof(&mut self) {
         // Frames that arrived before the end (a close frame above all) count first.
         self.decode_all();
-        match self.state {
+        match self.state() {
             State::Closed => {}
             State::Connecting => self.fail_handshake(HandshakeError::Eof),
-            _ if self.close_received && self.close_sent => self.finish(true),
-            _ => {
-                self.events.push_back(Event::Error(Failure::Eof));
-                self.finish(false);
-            }
+            _ => self.transport_ended(),
         }
     }
 
-    fn process(&mut self) {
-        if self.state == State::Connecting {
-            self.process_handshake();
-        }
+    // ----- commands -----
+
+    /// Sends a whole text message.
+    #[inline]
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send_message(MessageKind::Text, text.as_bytes())
     }
 
-    // ----- the opening handshake -----
+    /// Sends a whole binary message.
+    #[inline]
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_message(MessageKind::Binary, data)
+    }
 
-    /// Returns whether the connection is now open.
-    fn process_handshake(&mut self) -> bool {
-        let Some(hs) = self.handshake.as_mut() else {
-            return true;
-        };
-        if let Pending::Server {
-            awaiting: Some(_), ..
-        } = hs.pending
-        {
-            // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
-            // one frame's worth while the application decides.
-            let limit = self.options.max_frame_size + crate::frame::MAX_HEADER_LEN;
-            if self.input.len() > limit {
-                self.fail_handshake(HandshakeError::EarlyData);
-            }
-            return false;
-        }
-        let end = match handshake::find_head_end(&self.input, hs.scanned) {
-            Some(end) if end <= self.options.max_handshake_size as usize => end,
-            Some(_) => {
-                self.fail_handshake(HandshakeError::HeadTooLarge);
-                return false;
-            }
-            None => {
-                hs.scanned = self.input.len();
-                if self.input.len() > self.options.max_handshake_size as usize {
-                    self.fail_handshake(HandshakeError::HeadTooLarge);
-                }
-                return false;
-            }
-        };
-        let head = self.input.split_to(end);
-        let max_headers = usize::from(self.options.max_headers);
-        match &mut hs.pending {
-            Pending::Client {
-                handshake: client,
-                #[cfg(feature = "deflate")]
-                deflate,
-            } => match client.finish(&head, max_headers) {
-                Ok(n) => {
-                    #[cfg(feature = "deflate")]
-                    {
-                        let deflate = deflate.take();
-                        if let Err(e) = self.adopt_answer(&n.extensions, deflate.as_ref()) {
-                            self.fail_handshake(e);
-                            return false;
-                        }
-                    }
-                    let ext = n
-                        .extensions
-                        .iter()
-                        .map(|e| e.to_header_value())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.open(n.subprotocol, ext);
-                    true
-                }
-                Err(e) => {
-                    self.fail_handshake(e);
-                    false
-                }
-            },
-            Pending::Server {
-                subprotocols,
-                defer_accept,
-                awaiting,
-                ..
-            } => match handshake::parse_request(&head, max_headers) {
-                Ok(req) if !req.websocket && !*defer_accept => {
-                    self.fail_handshake(HandshakeError::MissingUpgrade);
-                    false
-                }
-                Ok(req) if *defer_accept => {
-                    *awaiting = Some(req.clone());
-                    self.events.push_back(Event::Request(Box::new(req)));
-                    false
-                }
-                Ok(req) => {
-                    let chosen = subprotocols
-                        .iter()
-                        .find(|p| req.subprotocols.contains(p))
-                        .cloned();
-                    self.answer_accept(&req, chosen);
-                    true
-                }
-                Err(e) => {
-                    self.fail_handshake(e);
-                    false
-                }
-            },
-        }
+    /// Sends one fragment of a message (RFC 6455 §5.4): the first call starts a message of
+    /// `kind`, later ones must name the same kind, and `fin` ends it. Control frames and
+    /// pongs may be sent between fragments. Text fragments may split a code point; the
+    /// whole message must be UTF-8.
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), Error> {
+        self.send_fragment_frame(kind, data, fin)
+    }
+
+    /// Sends a ping with up to 125 bytes of payload.
+    pub fn send_ping(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Ping, data)
+    }
+
+    /// Sends a pong (unsolicited, or to answer pings yourself with `auto_pong` off).
+    pub fn send_pong(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Pong, data)
+    }
+
+    /// Starts the closing handshake (RFC 6455 §7.1.2). `code` must be sendable
+    /// (1000-1003, 1007-1014, 3000-4999), or [`CloseCode::NO_STATUS`] with an empty reason
+    /// for a close frame without a body; the reason is at most 123 bytes. The state becomes
+    /// `Closing`; nothing more may be sent.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.start_close(code, reason)
     }
 
     /// Accepts the request a deferred-accept server reported with [`Event::Request`],
     /// choosing `subprotocol` (which the client must have offered).
     pub fn accept(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
-        let req = match self.handshake.as_deref_mut() {
-            Some(Handshake {
-                pending: Pending::Server { awaiting, .. },
-                ..
-            }) if awaiting.is_some() => {
-                let req = awaiting.as_ref().ok_or(Error::NoPendingRequest)?;
-                if !req.websocket {
-                    return Err(Error::NotWebSocket);
-                }
-                if let Some(p) = subprotocol {
-                    if !req.subprotocols.iter().any(|o| o == p) {
-                        return Err(Error::SubprotocolNotOffered);
-                    }
-                }
-                awaiting.take().ok_or(Error::NoPendingRequest)?
-            }
-            _ => return Err(Error::NoPendingRequest),
-        };
-        self.answer_accept(&req, subprotocol.map(String::from));
-        Ok(())
+        self.accept_request(subprotocol)
     }
 
     /// Rejects the request a deferred-accept server reported, answering `status` (a 4xx or
     /// 5xx) with `reason` as the body. The connection is then closed.
     pub fn reject(&mut self, status: u16, reason: &str) -> Result<(), Error> {
-        if !(400..=599).contains(&status) {
-            return Err(Error::InvalidStatus(status));
-        }
-        match self.handshake.as_deref() {
-            Some(Handshake {
-                pending:
-                    Pending::Server {
-                        awaiting: Some(_), ..
-                    },
-                ..
-            }) => {}
-            _ => return Err(Error::NoPendingRequest),
-        }
-        handshake::write_reject(&mut self.output, status, reason, &[]);
-        self.events
-            .push_back(Event::Error(Failure::Handshake(HandshakeError::Rejected(
-                status,
-            ))));
-        self.finish(false);
-        Ok(())
+        self.reject_request(status, reason)
     }
 
     /// Answers the request a deferred-accept server reported with a complete HTTP response
     /// (a page for a plain `GET`, or a custom rejection of an Upgrade), then closes.
     pub fn respond(&mut self, status: u16, content_type: &str, body: &[u8]) -> Result<(), Error> {
-        if !(200..=599).contains(&status) || status == 204 || status == 304 {
-            return Err(Error::InvalidStatus(status));
-        }
-        if !handshake::is_header_value(content_type) {
-            return Err(Error::InvalidHeader);
-        }
-        let websocket = match self.handshake.as_deref() {
-            Some(Handshake {
-                pending:
-                    Pending::Server {
-                        awaiting: Some(req),
-                        ..
-                    },
-                ..
-            }) => req.websocket,
-            _ => return Err(Error::NoPendingRequest),
-        };
-        handshake::write_response(&mut self.output, status, content_type, body);
-        if websocket {
-            self.events
-                .push_back(Event::Error(Failure::Handshake(HandshakeError::Rejected(
-                    status,
-                ))));
-        }
-        self.finish(false);
-        Ok(())
-    }
-
-    fn answer_accept(&mut self, req: &Request, subprotocol: Option<String>) {
-        let extra = match self.handshake.as_deref() {
-            Some(Handshake {
-                pending: Pending::Server { extra_headers, .. },
-                ..
-            }) => extra_headers.as_slice(),
-            _ => &[],
-        };
-        #[cfg(feature = "deflate")]
-        let (extensions, codec) = match self.handshake.as_deref() {
-            Some(Handshake {
-                pending: Pending::Server { deflate, .. },
-                ..
-            }) => compression::accept_offer(&req.extensions, deflate.as_ref()),
-            _ => (String::new(), None),
-        };
-        #[cfg(not(feature = "deflate"))]
-        let extensions = String::new();
-        handshake::write_accept(
-            &mut self.output,
-            &req.key,
-            subprotocol.as_deref(),
-            &extensions,
-            extra,
-        );
-        #[cfg(feature = "deflate")]
-        self.set_codec(codec);
-        self.open(subprotocol, extensions);
-    }
-
-    fn open(&mut self, subprotocol: Option<String>, extensions: String) {
-        self.handshake = None;
-        self.state = State::Open;
-        self.timers.handshake.stop();
-        self.rx_activity = false;
-        if let Some((interval, _)) = self.options.keepalive_durations() {
-            self.timers.keepalive.start(interval);
-        }
-        if subprotocol.is_some() || !extensions.is_empty() {
-            self.negotiated = Some(Box::new(Negotiated {
-                subprotocol: subprotocol.clone(),
-                extensions: extensions.clone(),
-            }));
-        }
-        self.events.push_back(Event::Open {
-            subprotocol,
-            extensions,
-        });
-    }
-
-    fn fail_handshake(&mut self, e: HandshakeError) {
-        if self.role == Role::Server && e != HandshakeError::Eof {
-            handshake::write_reject(&mut self.output, e.status(), e.as_str(), &[]);
-        }
-        self.events.push_back(Event::Error(Failure::Handshake(e)));
-        self.finish(false);
-    }
-
-    // ----- closing -----
-
-    /// Fails the connection for a protocol error (RFC 6455 §7.1.7): queues a close frame
-    /// with the error's code, reports the error and closes.
-    fn fail(&mut self, e: ProtocolError) {
-        self.events.push_back(Event::Error(Failure::Protocol(e)));
-        if !self.close_sent {
-            self.write_close(e.close_code().0, e.as_str());
-            self.close_sent = true;
-        }
-        self.peer_close = Some((e.close_code(), String::from(e.as_str())));
-        self.finish(false);
-    }
-
-    /// Both close frames have passed. A server ends the transport now (RFC 6455 §7.1.1); a
-    /// client waits for the server to do so, up to the close timeout.
-    fn closing_handshake_done(&mut self) {
-        self.input.clear();
-        self.rpos = 0;
-        match self.role {
-            Role::Server => self.finish(true),
-            Role::Client => {
-                self.state = State::Closing;
-                self.timers.keepalive.stop();
-                self.timers.pong.stop();
-                self.timers
-                    .close
-                    .start(self.options.close_timeout_duration());
-            }
-        }
-    }
-
-    /// Enters `Closed`, releases buffers and reports `Closed`.
-    fn finish(&mut self, clean: bool) {
-        if self.state == State::Closed {
-            return;
-        }
-        self.state = State::Closed;
-        self.timers.stop_all();
-        self.handshake = None;
-        self.input = BytesMut::new();
-        self.rpos = 0;
-        self.rx = Receiver::default();
-        let (code, reason) = self
-            .peer_close
-            .take()
-            .unwrap_or((CloseCode::ABNORMAL, String::new()));
-        self.events.push_back(Event::Closed {
-            clean,
-            code,
-            reason,
-        });
+        self.respond_request(status, content_type, body)
     }
 }

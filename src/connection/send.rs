@@ -1,47 +1,43 @@
-//! Sending: messages, fragments, pings, pongs and the close frame, written straight into the
-//! output buffer (header and masked payload in one pass).
+//! Sending: messages, fragments, pings, pongs and close frames, written straight into the
+//! output buffer (header and masked payload in one pass), compressed when an extension says
+//! so; and the keepalive ping.
 
-use super::{Connection, State};
-use crate::close::CloseCode;
+use super::Connection;
 use crate::error::Error;
 use crate::event::MessageKind;
-#[cfg(feature = "deflate")]
-use crate::frame::RSV1;
-use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
+use crate::time::Instant;
 use bytes::BufMut;
 
 impl Connection {
-    /// Sends a whole text message.
-    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.check_can_send()?;
+    /// A whole message, which may not interrupt a fragmented one.
+    #[inline]
+    pub(super) fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+        self.life.check_can_send()?;
         if self.sending.is_some() {
             return Err(Error::FragmentedMessageInProgress);
         }
-        self.write_message(OpCode::Text, text.as_bytes());
-        Ok(())
-    }
-
-    /// Sends a whole binary message.
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
-        if self.sending.is_some() {
-            return Err(Error::FragmentedMessageInProgress);
+        let opcode = match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        };
+        // Compressed when an extension is in force and it is worth it.
+        let mask = self.masks.as_mut().map(|m| m.next_key());
+        match self.ext.compress(data) {
+            Some(compressed) => write_frame(&mut self.output, true, RSV1, opcode, mask, compressed),
+            None => write_frame(&mut self.output, true, 0, opcode, mask, data),
         }
-        self.write_message(OpCode::Binary, data);
         Ok(())
     }
 
-    /// Sends one fragment of a message (RFC 6455 §5.4): the first call starts a message of
-    /// `kind`, later ones must name the same kind, and `fin` ends it. Control frames and
-    /// pongs may be sent between fragments. Text fragments may split a code point; the
-    /// whole message must be UTF-8.
-    pub fn send_fragment(
+    /// One fragment of a message (RFC 6455 §5.4); fragments are never compressed.
+    pub(super) fn send_fragment_frame(
         &mut self,
         kind: MessageKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error> {
-        self.check_can_send()?;
+        self.life.check_can_send()?;
         let opcode = match self.sending {
             None => match kind {
                 MessageKind::Text => OpCode::Text,
@@ -50,86 +46,42 @@ impl Connection {
             Some(k) if k == kind => OpCode::Continuation,
             Some(_) => return Err(Error::FragmentMismatch),
         };
-        self.write_data(opcode, fin, data);
+        let mask = self.next_mask();
+        write_frame(&mut self.output, fin, 0, opcode, mask, data);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
     }
 
-    /// Sends a ping with up to 125 bytes of payload.
-    pub fn send_ping(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
+    /// A ping or pong the application asked for.
+    pub(super) fn send_control(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), Error> {
+        self.life.check_can_send()?;
         if data.len() > MAX_CONTROL_PAYLOAD {
             return Err(Error::ControlPayloadTooLong);
         }
-        self.write_control(OpCode::Ping, data);
+        self.write_control(opcode, data);
         Ok(())
     }
 
-    /// Sends a pong (unsolicited, or to answer pings yourself with `auto_pong` off).
-    pub fn send_pong(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
-        if data.len() > MAX_CONTROL_PAYLOAD {
-            return Err(Error::ControlPayloadTooLong);
-        }
-        self.write_control(OpCode::Pong, data);
-        Ok(())
-    }
-
-    /// Starts the closing handshake (RFC 6455 §7.1.2). `code` must be sendable
-    /// (1000-1003, 1007-1014, 3000-4999), or [`CloseCode::NO_STATUS`] with an empty reason
-    /// for a close frame without a body; the reason is at most 123 bytes. The state becomes
-    /// `Closing`; nothing more may be sent.
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.check_can_send()?;
-        if code == CloseCode::NO_STATUS && reason.is_empty() {
-            self.write_close_empty();
-        } else {
-            if !code.is_sendable() {
-                return Err(Error::InvalidCloseCode(code.0));
+    /// The keepalive timer fired: ping unless input arrived since it last looked, and wait
+    /// for the pong.
+    pub(super) fn keepalive_due(&mut self, now: Instant) {
+        if let Some((interval, timeout)) = self.options.keepalive_durations() {
+            if self.rx_activity {
+                self.rx_activity = false;
+            } else {
+                self.write_control(OpCode::Ping, &now.as_millis().to_be_bytes());
+                if !self.timers.pong.is_on() {
+                    self.timers.pong.start(timeout);
+                }
             }
-            if reason.len() + 2 > MAX_CONTROL_PAYLOAD {
-                return Err(Error::ControlPayloadTooLong);
-            }
-            self.write_close(code.0, reason);
+            self.timers.keepalive.start(interval);
+            self.timers.anchor(now);
         }
-        self.close_sent = true;
-        self.state = State::Closing;
-        self.timers.keepalive.stop();
-        self.timers
-            .close
-            .start(self.options.close_timeout_duration());
-        Ok(())
     }
 
-    fn check_can_send(&self) -> Result<(), Error> {
-        if self.state != State::Open || self.close_sent {
-            return Err(Error::WrongState(self.state));
-        }
-        Ok(())
-    }
-
+    #[inline]
     fn next_mask(&mut self) -> Option<[u8; 4]> {
         self.masks.as_mut().map(|m| m.next_key())
-    }
-
-    /// A whole message: compressed when permessage-deflate is in force and it is worth it.
-    fn write_message(&mut self, opcode: OpCode, payload: &[u8]) {
-        #[cfg(feature = "deflate")]
-        if self.compress_outgoing(payload) {
-            let mask = self.next_mask();
-            let compressed = match self.codec.as_deref() {
-                Some(codec) => codec.scratch.as_slice(),
-                None => &[],
-            };
-            write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
-            return;
-        }
-        self.write_data(opcode, true, payload);
-    }
-
-    fn write_data(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
-        let mask = self.next_mask();
-        write_frame(&mut self.output, fin, 0, opcode, mask, payload);
     }
 
     pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {

@@ -1,8 +1,9 @@
 //! The client's side of the opening handshake (RFC 6455 §4.1): writing the request and
 //! checking the server's answer.
 
-use super::server::put_header;
-use super::{header_list, header_values, headers_have_token, parse_extensions, ExtensionOffer};
+use super::{
+    header_list, header_values, headers_have_token, parse_extensions, put_header, ExtensionOffer,
+};
 use crate::config::ClientConfig;
 use crate::error::{Error, HandshakeError};
 use alloc::string::String;

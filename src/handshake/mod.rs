@@ -6,7 +6,7 @@ mod client;
 mod extensions;
 mod server;
 
-pub use client::ClientHandshake;
+pub use client::{ClientHandshake, Negotiated};
 pub use extensions::{parse_extensions, ExtensionOffer};
 pub use server::{parse_request, write_accept, write_reject, write_response, Request};
 
@@ -79,6 +79,15 @@ pub(crate) fn header_list(headers: &[httparse::Header<'_>], name: &str) -> alloc
         .filter(|t| !t.is_empty())
         .map(|t| String::from_utf8_lossy(t).into_owned())
         .collect()
+}
+
+/// Writes one `name: value` header line.
+pub(crate) fn put_header(out: &mut bytes::BytesMut, name: &str, value: &str) {
+    use bytes::BufMut;
+    out.put_slice(name.as_bytes());
+    out.put_slice(b": ");
+    out.put_slice(value.as_bytes());
+    out.put_slice(b"\r\n");
 }
 
 /// Whether `s` may be written as an HTTP header value (no control characters but tab).

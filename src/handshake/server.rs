@@ -1,7 +1,9 @@
 //! The server's side of the opening handshake (RFC 6455 §4.2): validating the request and
 //! writing the 101 answer or an HTTP error.
 
-use super::{header_list, header_values, headers_have_token, parse_extensions, ExtensionOffer};
+use super::{
+    header_list, header_values, headers_have_token, parse_extensions, put_header, ExtensionOffer,
+};
 use crate::error::HandshakeError;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -183,13 +185,6 @@ pub fn write_reject(
     out.put_slice(b"\r\n");
     out.put_slice(reason.as_bytes());
     out.put_slice(b"\n");
-}
-
-pub(crate) fn put_header(out: &mut BytesMut, name: &str, value: &str) {
-    out.put_slice(name.as_bytes());
-    out.put_slice(b": ");
-    out.put_slice(value.as_bytes());
-    out.put_slice(b"\r\n");
 }
 
 fn status_text(status: u16) -> &'static str {

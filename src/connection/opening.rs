@@ -1,0 +1,284 @@
+//! The opening handshake (RFC 6455 §4) as the connection drives it, with its own state:
+//! finding the HTTP head in the input, checking the server's answer (client) or the request
+//! (server), a deferred server's accept, reject or respond, the move to `Open`, and
+//! handshake failure. The HTTP work itself is done by `crate::handshake`; what may be
+//! negotiated is asked of `extension`.
+
+use super::extension::{Extensions, Offer};
+use super::{Connection, Role};
+use crate::config::{ClientConfig, ServerConfig};
+use crate::error::{Error, Failure, HandshakeError};
+use crate::event::Event;
+use crate::handshake::{self, ClientHandshake, Request};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::BytesMut;
+
+/// The handshake in progress (boxed: a connection holds it only while connecting).
+pub(super) struct Opening {
+    pending: Pending,
+    /// How far the search for the end of the head has looked.
+    scanned: usize,
+}
+
+enum Pending {
+    Client {
+        handshake: ClientHandshake,
+        /// What we offered, to check the answer against.
+        offer: Offer,
+    },
+    Server {
+        subprotocols: Vec<String>,
+        extra_headers: Vec<(String, String)>,
+        defer_accept: bool,
+        /// A valid request waiting for `accept`/`reject`/`respond`.
+        awaiting: Option<Request>,
+        /// What we accept.
+        offer: Offer,
+    },
+}
+
+/// What the opening handshake agreed on (boxed, and only when there is something).
+pub(super) struct Negotiated {
+    pub(super) subprotocol: Option<String>,
+    pub(super) extensions: String,
+}
+
+impl Opening {
+    /// A client's handshake: the request is written to `out` at once.
+    pub(super) fn client(
+        config: &mut ClientConfig,
+        nonce: [u8; 16],
+        out: &mut BytesMut,
+    ) -> Result<Self, Error> {
+        let offer = Offer::client(config);
+        let handshake = ClientHandshake::start(config, nonce, offer.header().as_deref(), out)?;
+        Ok(Self {
+            pending: Pending::Client { handshake, offer },
+            scanned: 0,
+        })
+    }
+
+    /// A server's handshake, waiting for the request.
+    pub(super) fn server(config: &mut ServerConfig) -> Self {
+        Self {
+            pending: Pending::Server {
+                subprotocols: core::mem::take(&mut config.subprotocols),
+                extra_headers: core::mem::take(&mut config.extra_headers),
+                defer_accept: config.defer_accept,
+                awaiting: None,
+                offer: Offer::server(config),
+            },
+            scanned: 0,
+        }
+    }
+
+    /// The request a deferred-accept server is holding.
+    fn awaiting(&self) -> Option<&Request> {
+        match &self.pending {
+            Pending::Server { awaiting, .. } => awaiting.as_ref(),
+            Pending::Client { .. } => None,
+        }
+    }
+}
+
+impl Connection {
+    /// Looks for a complete HTTP head in the input and acts on it.
+    pub(super) fn process_handshake(&mut self) {
+        let Some(hs) = self.opening.as_mut() else {
+            return;
+        };
+        if hs.awaiting().is_some() {
+            // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
+            // one frame's worth while the application decides.
+            let limit = self.options.max_frame_size + crate::frame::MAX_HEADER_LEN;
+            if self.input.buf.len() > limit {
+                self.fail_handshake(HandshakeError::EarlyData);
+            }
+            return;
+        }
+        let max_size = self.options.max_handshake_size as usize;
+        let end = match handshake::find_head_end(&self.input.buf, hs.scanned) {
+            Some(end) if end <= max_size => end,
+            Some(_) => return self.fail_handshake(HandshakeError::HeadTooLarge),
+            None => {
+                hs.scanned = self.input.buf.len();
+                if self.input.buf.len() > max_size {
+                    self.fail_handshake(HandshakeError::HeadTooLarge);
+                }
+                return;
+            }
+        };
+        let head = self.input.buf.split_to(end);
+        let max_headers = usize::from(self.options.max_headers);
+        match &mut hs.pending {
+            Pending::Client { handshake, offer } => {
+                let answer = handshake.finish(&head, max_headers).and_then(|n| {
+                    let ext = offer.adopt_answer(&n.extensions)?;
+                    Ok((n, ext))
+                });
+                match answer {
+                    Ok((n, ext)) => {
+                        self.ext = ext;
+                        let value = n
+                            .extensions
+                            .iter()
+                            .map(|e| e.to_header_value())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.open(n.subprotocol, value);
+                    }
+                    Err(e) => self.fail_handshake(e),
+                }
+            }
+            Pending::Server {
+                subprotocols,
+                defer_accept,
+                awaiting,
+                ..
+            } => match handshake::parse_request(&head, max_headers) {
+                Ok(req) if !req.websocket && !*defer_accept => {
+                    self.fail_handshake(HandshakeError::MissingUpgrade);
+                }
+                Ok(req) if *defer_accept => {
+                    *awaiting = Some(req.clone());
+                    self.events.push(Event::Request(Box::new(req)));
+                }
+                Ok(req) => {
+                    let chosen = subprotocols
+                        .iter()
+                        .find(|p| req.subprotocols.contains(p))
+                        .cloned();
+                    self.answer_accept(&req, chosen);
+                }
+                Err(e) => self.fail_handshake(e),
+            },
+        }
+    }
+
+    /// `accept`: answers the held request with 101, choosing `subprotocol`.
+    pub(super) fn accept_request(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
+        let req = match self.opening.as_deref_mut() {
+            Some(Opening {
+                pending: Pending::Server { awaiting, .. },
+                ..
+            }) if awaiting.is_some() => {
+                let req = awaiting.as_ref().ok_or(Error::NoPendingRequest)?;
+                if !req.websocket {
+                    return Err(Error::NotWebSocket);
+                }
+                if let Some(p) = subprotocol {
+                    if !req.subprotocols.iter().any(|o| o == p) {
+                        return Err(Error::SubprotocolNotOffered);
+                    }
+                }
+                awaiting.take().ok_or(Error::NoPendingRequest)?
+            }
+            _ => return Err(Error::NoPendingRequest),
+        };
+        self.answer_accept(&req, subprotocol.map(String::from));
+        Ok(())
+    }
+
+    /// `reject`: answers the held request with an error status, then closes.
+    pub(super) fn reject_request(&mut self, status: u16, reason: &str) -> Result<(), Error> {
+        if !(400..=599).contains(&status) {
+            return Err(Error::InvalidStatus(status));
+        }
+        if self.opening.as_ref().and_then(|o| o.awaiting()).is_none() {
+            return Err(Error::NoPendingRequest);
+        }
+        handshake::write_reject(&mut self.output, status, reason, &[]);
+        self.events
+            .push(Event::Error(Failure::Handshake(HandshakeError::Rejected(
+                status,
+            ))));
+        self.finish(false);
+        Ok(())
+    }
+
+    /// `respond`: answers the held request with a complete HTTP response, then closes.
+    pub(super) fn respond_request(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        if !(200..=599).contains(&status) || status == 204 || status == 304 {
+            return Err(Error::InvalidStatus(status));
+        }
+        if !handshake::is_header_value(content_type) {
+            return Err(Error::InvalidHeader);
+        }
+        let Some(req) = self.opening.as_ref().and_then(|o| o.awaiting()) else {
+            return Err(Error::NoPendingRequest);
+        };
+        let websocket = req.websocket;
+        handshake::write_response(&mut self.output, status, content_type, body);
+        if websocket {
+            self.events
+                .push(Event::Error(Failure::Handshake(HandshakeError::Rejected(
+                    status,
+                ))));
+        }
+        self.finish(false);
+        Ok(())
+    }
+
+    /// A server accepts `req`: the 101 answer, the extensions it agrees to, and `Open`.
+    fn answer_accept(&mut self, req: &Request, subprotocol: Option<String>) {
+        let (extra, (extensions, ext)) = match self.opening.as_deref() {
+            Some(Opening {
+                pending:
+                    Pending::Server {
+                        extra_headers,
+                        offer,
+                        ..
+                    },
+                ..
+            }) => (extra_headers.as_slice(), offer.accept(&req.extensions)),
+            _ => (&[][..], (String::new(), Extensions::default())),
+        };
+        handshake::write_accept(
+            &mut self.output,
+            &req.key,
+            subprotocol.as_deref(),
+            &extensions,
+            extra,
+        );
+        self.ext = ext;
+        self.open(subprotocol, extensions);
+    }
+
+    /// The handshake is done (here or elsewhere): `Open`, with what it agreed on.
+    pub(super) fn open(&mut self, subprotocol: Option<String>, extensions: String) {
+        self.opening = None;
+        self.life.open();
+        self.timers.handshake.stop();
+        self.rx_activity = false;
+        if let Some((interval, _)) = self.options.keepalive_durations() {
+            self.timers.keepalive.start(interval);
+        }
+        if subprotocol.is_some() || !extensions.is_empty() {
+            self.negotiated = Some(Box::new(Negotiated {
+                subprotocol: subprotocol.clone(),
+                extensions: extensions.clone(),
+            }));
+        }
+        self.events.push(Event::Open {
+            subprotocol,
+            extensions,
+        });
+    }
+
+    /// The handshake failed: a server answers with the error's status; both report it and
+    /// close.
+    pub(super) fn fail_handshake(&mut self, e: HandshakeError) {
+        if self.role == Role::Server && e != HandshakeError::Eof {
+            handshake::write_reject(&mut self.output, e.status(), e.as_str(), &[]);
+        }
+        self.events.push(Event::Error(Failure::Handshake(e)));
+        self.finish(false);
+    }
+}
