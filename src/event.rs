@@ -18,8 +18,10 @@ pub enum MessageKind {
     Binary,
 }
 
-/// Something that happened on the connection.
+/// Something that happened on the connection. New kinds of event may be added in minor
+/// releases: match with a `_` arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A server with `defer_accept` received a valid request: answer it with
     /// [`accept`](crate::Connection::accept), [`reject`](crate::Connection::reject) or
@@ -77,6 +79,7 @@ pub enum Event {
 /// call on the connection. The fastest way to consume messages: no allocation, no copy, no
 /// reference count.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum EventRef<'a> {
     /// See [`Event::Request`].
     Request(&'a Request),

@@ -99,6 +99,8 @@
 //! `deflate`. `ffi` (behind the `ffi` feature) is the C ABI, documented by
 //! `include/wsmachine.h`.
 #![no_std]
+// docs.rs (`--cfg docsrs`, nightly) marks what each feature gates.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -761,34 +761,23 @@ fn client_rejects_bad_answers() {
 
 #[test]
 fn from_upgraded_starts_open() {
-    let mut server = Connection::from_upgraded(Upgraded {
-        role: Role::Server,
-        subprotocol: Some("chat".into()),
-        extensions: String::new(),
-        options: Options::new(),
-        random: None,
-    })
-    .unwrap();
-    let mut client = Connection::from_upgraded(Upgraded {
-        role: Role::Client,
-        subprotocol: Some("chat".into()),
-        extensions: String::new(),
-        options: Options::new(),
-        random: Some(Box::new(counter_random())),
-    })
+    let mut server =
+        Connection::from_upgraded(Upgraded::new(Role::Server, Options::new()).subprotocol("chat"))
+            .unwrap();
+    let mut client = Connection::from_upgraded(
+        Upgraded::new(Role::Client, Options::new())
+            .subprotocol("chat")
+            .random(counter_random()),
+    )
     .unwrap();
     assert_eq!(server.state(), State::Open);
     assert!(matches!(server.poll_event(), Some(Event::Open { .. })));
     client.send_text("h2").unwrap();
     server.receive(&client.take_output());
     assert_eq!(text(&server.poll_event().unwrap()), "h2");
-    let unknown = Connection::from_upgraded(Upgraded {
-        role: Role::Server,
-        subprotocol: None,
-        extensions: "x-unknown".into(),
-        options: Options::new(),
-        random: None,
-    });
+    let unknown = Connection::from_upgraded(
+        Upgraded::new(Role::Server, Options::new()).extensions("x-unknown"),
+    );
     assert!(unknown.is_err());
 }
 

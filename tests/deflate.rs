@@ -132,13 +132,11 @@ fn deflate_server() -> Connection {
 
 /// A client codec's compressed bytes for `data`, via a second engine.
 fn compress(data: &[u8]) -> Vec<u8> {
-    let mut c = Connection::from_upgraded(Upgraded {
-        role: Role::Client,
-        subprotocol: None,
-        extensions: "permessage-deflate".into(),
-        options: Options::new(),
-        random: Some(Box::new(|b: &mut [u8]| b.fill(0))),
-    })
+    let mut c = Connection::from_upgraded(
+        Upgraded::new(Role::Client, Options::new())
+            .extensions("permessage-deflate")
+            .random(|b: &mut [u8]| b.fill(0)),
+    )
     .unwrap();
     c.send_binary(data).unwrap();
     let out = c.take_output();
@@ -268,13 +266,10 @@ fn compression_errors_close_with_their_codes() {
 
 #[test]
 fn from_upgraded_takes_deflate() {
-    let mut server = Connection::from_upgraded(Upgraded {
-        role: Role::Server,
-        subprotocol: None,
-        extensions: "permessage-deflate; server_no_context_takeover".into(),
-        options: Options::new(),
-        random: None,
-    })
+    let mut server = Connection::from_upgraded(
+        Upgraded::new(Role::Server, Options::new())
+            .extensions("permessage-deflate; server_no_context_takeover"),
+    )
     .unwrap();
     let _ = server.poll_event();
     let data = compress(b"hello hello hello hello hello hello hello hello");
@@ -285,13 +280,9 @@ fn from_upgraded_takes_deflate() {
             "hello hello hello hello hello hello hello hello".into()
         ))
     );
-    assert!(Connection::from_upgraded(Upgraded {
-        role: Role::Server,
-        subprotocol: None,
-        extensions: "permessage-deflate; bogus".into(),
-        options: Options::new(),
-        random: None,
-    })
+    assert!(Connection::from_upgraded(
+        Upgraded::new(Role::Server, Options::new()).extensions("permessage-deflate; bogus")
+    )
     .is_err());
 }
 
@@ -392,13 +383,13 @@ fn unlimited_sizes_inflate_whole_messages() {
 #[test]
 fn streamed_message_limit_is_per_fragment() {
     let server = |extensions: &str| {
-        let mut s = Connection::from_upgraded(Upgraded {
-            role: Role::Server,
-            subprotocol: None,
-            extensions: extensions.into(),
-            options: Options::new().max_message_size(1000).stream_fragments(true),
-            random: None,
-        })
+        let mut s = Connection::from_upgraded(
+            Upgraded::new(
+                Role::Server,
+                Options::new().max_message_size(1000).stream_fragments(true),
+            )
+            .extensions(extensions),
+        )
         .unwrap();
         assert!(matches!(s.poll_event(), Some(Event::Open { .. })));
         s
@@ -421,13 +412,11 @@ fn streamed_message_limit_is_per_fragment() {
 
     // One compressor keeps its window across pieces, as fragments of one message do;
     // all but the last keep their sync-flush tail so that they join up.
-    let mut sender = Connection::from_upgraded(Upgraded {
-        role: Role::Client,
-        subprotocol: None,
-        extensions: "permessage-deflate".into(),
-        options: Options::new(),
-        random: Some(Box::new(|b: &mut [u8]| b.fill(0))),
-    })
+    let mut sender = Connection::from_upgraded(
+        Upgraded::new(Role::Client, Options::new())
+            .extensions("permessage-deflate")
+            .random(|b: &mut [u8]| b.fill(0)),
+    )
     .unwrap();
     let mut squeeze = |data: &[u8], tail: bool| {
         sender.send_binary(data).unwrap();

@@ -35,7 +35,10 @@ fn start(args: &[&str]) -> (KillOnDrop, u16) {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the tokio echo server did not start");
+        assert!(
+            Instant::now() < deadline,
+            "the tokio echo server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (KillOnDrop(child), port)
@@ -102,7 +105,9 @@ fn keepalive_drops_a_silent_client() {
               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         )
         .unwrap();
-    silent.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let started = Instant::now();
     let mut buf = [0u8; 4096];
     let mut received = Vec::new();
@@ -117,7 +122,10 @@ fn keepalive_drops_a_silent_client() {
     // A ping after one to two intervals, then the pong deadline of one more.
     assert!(waited < Duration::from_secs(5), "dropped after {waited:?}");
     assert!(received.starts_with(b"HTTP/1.1 101"));
-    assert!(received.windows(2).any(|w| w == [0x89, 0x00]), "no ping came");
+    assert!(
+        received.windows(2).any(|w| w == [0x89, 0x00]),
+        "no ping came"
+    );
     let mut client = WsClient::connect(port, "/").unwrap();
     client.send_text("still here").unwrap();
     assert_eq!(

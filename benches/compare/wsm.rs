@@ -10,14 +10,8 @@ use wsmachine::{Connection, Event, EventRef, Options, Role, Upgraded};
 /// A connection whose handshake happened elsewhere, with the default options, its `Open`
 /// event drained.
 pub fn open(role: Role) -> Connection {
-    let mut conn = Connection::from_upgraded(Upgraded {
-        role,
-        subprotocol: None,
-        extensions: String::new(),
-        options: Options::default(),
-        random: None,
-    })
-    .expect("from_upgraded");
+    let mut conn =
+        Connection::from_upgraded(Upgraded::new(role, Options::default())).expect("from_upgraded");
     assert!(matches!(conn.poll_event(), Some(Event::Open { .. })));
     assert!(conn.poll_event().is_none());
     conn

@@ -252,6 +252,7 @@ fn documented(e: &Event) -> View {
             v.code = code.0;
             v.data = reason.as_bytes().to_vec();
         }
+        _ => panic!("an event the header does not document: {e:?}"),
     }
     v
 }

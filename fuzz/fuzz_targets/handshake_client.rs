@@ -87,14 +87,10 @@ fuzz_target!(|data: &[u8]| {
             };
             assert_eq!(subprotocol, &chosen);
             assert!(extensions.is_empty());
-            let mut fresh = Connection::from_upgraded(Upgraded {
-                role: Role::Client,
-                subprotocol: chosen,
-                extensions: String::new(),
-                options: options.clone(),
-                random: Some(Box::new(Deterministic::new(RFC_NONCE, 7))),
-            })
-            .unwrap();
+            let mut upgraded = Upgraded::new(Role::Client, options.clone())
+                .random(Deterministic::new(RFC_NONCE, 7));
+            upgraded.subprotocol = chosen;
+            let mut fresh = Connection::from_upgraded(upgraded).unwrap();
             assert!(matches!(fresh.poll_event(), Some(Event::Open { .. })));
             fresh.receive(&bytes[end.unwrap()..]);
             let after: Vec<Event> = std::iter::from_fn(|| fresh.poll_event()).collect();

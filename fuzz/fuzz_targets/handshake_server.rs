@@ -143,14 +143,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(resp.value("sec-websocket-protocol"), choice);
             assert_eq!(b.state(), events_state(&events));
             // The bytes after the head are frames, handled as on an open connection.
-            let mut fresh = Connection::from_upgraded(Upgraded {
-                role: Role::Server,
-                subprotocol: choice.map(String::from),
-                extensions: String::new(),
-                options: options.clone(),
-                random: None,
-            })
-            .unwrap();
+            let mut upgraded = Upgraded::new(Role::Server, options.clone());
+            upgraded.subprotocol = choice.map(String::from);
+            let mut fresh = Connection::from_upgraded(upgraded).unwrap();
             assert!(matches!(fresh.poll_event(), Some(Event::Open { .. })));
             fresh.receive(&bytes[end..]);
             let after: Vec<Event> = std::iter::from_fn(|| fresh.poll_event()).collect();

@@ -745,6 +745,7 @@ impl<'w> Harness<'w> {
                     }
                     self.closed_seen = true;
                 }
+                other => panic!("step {}: an event the oracle does not know: {other:?}", self.step),
             }
             if matches!(
                 e,

@@ -58,7 +58,9 @@ pub(crate) use crate::state::{Role, State};
 const RETAINED_OUTPUT: usize = 8 << 10;
 
 /// A connection that was upgraded elsewhere (a web framework's own handshake, or RFC 8441
-/// over HTTP/2), to be started directly in the `Open` state.
+/// over HTTP/2), to be started directly in the `Open` state. Made with [`Upgraded::new`]
+/// and its setters (fields may be added in minor releases).
+#[non_exhaustive]
 pub struct Upgraded {
     /// Our role.
     pub role: Role,
@@ -70,6 +72,38 @@ pub struct Upgraded {
     pub options: Options,
     /// The random source for a client's masking keys (default: the operating system's).
     pub random: Option<Box<dyn RandomSource>>,
+}
+
+impl Upgraded {
+    /// A connection in `role` with `options`, no subprotocol, no extension and the default
+    /// random source.
+    pub fn new(role: Role, options: Options) -> Self {
+        Self {
+            role,
+            subprotocol: None,
+            extensions: String::new(),
+            options,
+            random: None,
+        }
+    }
+
+    /// The negotiated subprotocol.
+    pub fn subprotocol(mut self, subprotocol: impl Into<String>) -> Self {
+        self.subprotocol = Some(subprotocol.into());
+        self
+    }
+
+    /// The negotiated `Sec-WebSocket-Extensions` value.
+    pub fn extensions(mut self, extensions: impl Into<String>) -> Self {
+        self.extensions = extensions.into();
+        self
+    }
+
+    /// The random source for a client's masking keys.
+    pub fn random(mut self, source: impl RandomSource + 'static) -> Self {
+        self.random = Some(Box::new(source));
+        self
+    }
 }
 
 /// A WebSocket connection, client or server: a pure state machine. It never touches a

@@ -5,8 +5,8 @@
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
 //! [`wsm_event`](event)); the
-//! plumbing apart: [`boundary`] (the one panic boundary every entry point runs in),
-//! [`args`] (null checks and pointer casts), [`result`] (the result codes).
+//! plumbing apart: `boundary` (the one panic boundary every entry point runs in),
+//! `args` (null checks and pointer casts), `result` (the result codes).
 //!
 //! Conventions, stated once (they follow rustls-ffi):
 //! * Every fallible call returns a `wsm_result`; `WSM_OK` is 0 and the error codes keep

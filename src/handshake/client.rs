@@ -21,6 +21,7 @@ pub struct ClientHandshake {
 
 /// What a valid answer negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Negotiated {
     /// The chosen subprotocol.
     pub subprotocol: Option<String>,

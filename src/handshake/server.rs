@@ -12,6 +12,7 @@ use bytes::{BufMut, BytesMut};
 
 /// A valid opening handshake request, as the server application sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Request {
     /// The request target (`/chat?room=1`).
     pub path: String,

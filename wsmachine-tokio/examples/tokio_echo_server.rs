@@ -90,7 +90,9 @@ async fn serve(tcp: TcpStream, config: ServerConfig) {
     }
     let (clean, code, reason) = ws
         .close_status()
-        .map_or((false, 1006, String::new()), |(c, f)| (c, f.code.0, f.reason.clone()));
+        .map_or((false, 1006, String::new()), |(c, f)| {
+            (c, f.code.0, f.reason.clone())
+        });
     eprintln!(
         "{peer} closed: clean={clean} code={code} reason={reason:?} echoed={echoed} \
          subprotocol={:?} extensions={:?} pongs={pongs}{}",

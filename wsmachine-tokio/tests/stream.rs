@@ -252,13 +252,7 @@ impl AsyncWrite for Reset {
 
 #[tokio::test]
 async fn a_reset_transport_reports_the_io_error() {
-    let upgraded = Upgraded {
-        role: Role::Server,
-        subprotocol: None,
-        extensions: String::new(),
-        options: Options::new(),
-        random: None,
-    };
+    let upgraded = Upgraded::new(Role::Server, Options::new());
     let mut ws = WebSocketStream::from_upgraded(Reset, upgraded).unwrap();
     match ws.next().await {
         Some(Err(Error::Io(e))) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
