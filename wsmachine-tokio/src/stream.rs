@@ -14,6 +14,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use wsmachine::{CloseCode, Connection, Event, Failure, State};
@@ -30,12 +31,16 @@ pub struct StreamConfig {
     /// [`Sink::poll_ready`] waits while more than this many bytes wait for the transport
     /// (default 128 KiB). One message is always accepted when below it, whatever its size.
     pub high_water_mark: usize,
+    /// How long a closed connection waits to write its last bytes (the close frame) to a
+    /// peer that does not read, before it gives them up and ends (default 2 s).
+    pub linger: Duration,
 }
 
 impl Default for StreamConfig {
     fn default() -> Self {
         Self {
             high_water_mark: 128 << 10,
+            linger: Duration::from_secs(2),
         }
     }
 }
@@ -49,6 +54,12 @@ impl StreamConfig {
     /// Sets [`high_water_mark`](Self::high_water_mark).
     pub fn high_water_mark(mut self, bytes: usize) -> Self {
         self.high_water_mark = bytes;
+        self
+    }
+
+    /// Sets [`linger`](Self::linger).
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
         self
     }
 }
@@ -67,6 +78,8 @@ pub struct WebSocketStream<S> {
     config: StreamConfig,
     /// The wake-up for the engine's next deadline, made when there first is one.
     timer: Option<Pin<Box<Sleep>>>,
+    /// When a closed connection gives up writing its last bytes.
+    linger_until: Option<tokio::time::Instant>,
     /// The transport's read side ended (or failed).
     read_eof: bool,
     /// A read error, reported in place of the engine's "transport ended" failure.
@@ -95,6 +108,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             clock: Clock::new(),
             config: StreamConfig::default(),
             timer: None,
+            linger_until: None,
             read_eof: false,
             read_error: None,
             shut_down: false,
@@ -136,7 +150,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Splits the stream into a write half and a read half, each usable from its own task.
     /// The halves share the connection through `futures`' two-party lock: taking it is one
     /// atomic swap, never a system mutex, and neither half waits on the other across an
-    /// await point.
+    /// await point. As with every `futures` split, the write half holds the last message
+    /// given to `feed`/`start_send` until its next `send`, `flush` or `poll_ready`: use
+    /// `send` (or flush) on it. Polling the read half writes whatever the engine has queued.
     pub fn split(self) -> (SplitSink<Self, Message>, SplitStream<Self>) {
         StreamExt::split(self)
     }
@@ -179,7 +195,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 self.conn.take_output();
             }
             if self.conn.is_closed() {
-                if !self.conn.pending_output().is_empty() {
+                if !self.conn.pending_output().is_empty() && !self.poll_linger_over(cx) {
                     return Poll::Pending;
                 }
                 if !self.shut_down {
@@ -223,6 +239,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             self.conn.consume_output(n);
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// Whether a closed connection has waited long enough for its last bytes to be written;
+    /// then they are dropped. Arms the wake-up otherwise.
+    fn poll_linger_over(&mut self, cx: &mut Context<'_>) -> bool {
+        let until = *self
+            .linger_until
+            .get_or_insert_with(|| tokio::time::Instant::now() + self.config.linger);
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)));
+        if timer.deadline() != until {
+            timer.as_mut().reset(until);
+        }
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.conn.take_output();
+        true
     }
 
     /// Fires the engine's timers when their deadline has come, else arms the wake-up for it.

@@ -338,3 +338,37 @@ async fn echo_tcp(mut ws: WebSocketStream<tokio::net::TcpStream>) -> bool {
     }
     ws.close_status().is_some_and(|(clean, _)| clean)
 }
+
+#[tokio::test(start_paused = true)]
+async fn close_ends_even_when_the_peer_reads_nothing_at_all() {
+    let (a, mut b) = tokio::io::duplex(8 << 10);
+    let peer = tokio::spawn(async move {
+        let mut server = wsmachine::Connection::server(ServerConfig::new());
+        let mut buf = vec![0u8; 4096];
+        let n = b.read(&mut buf).await.unwrap();
+        server.receive(&buf[..n]);
+        while server.poll_event().is_some() {}
+        b.write_all(&server.take_output()).await.unwrap();
+        // Then it never reads again, and keeps the transport open.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(b);
+    });
+    let options = Options::new().close_timeout(Duration::from_secs(3));
+    let config = ClientConfig::new("test", "/").options(options);
+    let mut client = WebSocketStream::client(config, a)
+        .await
+        .unwrap()
+        .with_config(StreamConfig::new().linger(Duration::from_secs(1)));
+    // Fill the pipe and the engine's output.
+    let message = Message::Binary(Bytes::from(vec![1u8; 64 << 10]));
+    let _ = tokio::time::timeout(Duration::from_millis(100), client.feed(message)).await;
+    let started = tokio::time::Instant::now();
+    let result = client.close(CloseCode::NORMAL, "").await;
+    assert!(
+        matches!(result, Err(Error::Failed(Failure::CloseTimeout))),
+        "{result:?}"
+    );
+    // The close timeout, then the linger: never longer.
+    assert_eq!(started.elapsed(), Duration::from_secs(4));
+    peer.abort();
+}
