@@ -21,7 +21,7 @@ use wsmachine::{CloseCode, Connection, Event, Failure, State};
 
 /// How much is read from the transport at once. The buffer lives on the stack of the poll,
 /// so an idle connection holds none.
-const READ_CHUNK: usize = 16 << 10;
+const READ_CHUNK: usize = 64 << 10;
 
 /// How the stream treats its transport (the protocol's settings are the engine's
 /// configuration).
