@@ -183,7 +183,7 @@ impl Connection {
         if is_data
             && !self.options.stream_fragments
             && !self.is_compressed(h)
-            && so_far + h.payload_len > self.options.max_message_size as u64
+            && so_far.saturating_add(h.payload_len) > self.options.max_message_size as u64
         {
             return Err(ProtocolError::MessageTooLarge);
         }
