@@ -940,3 +940,28 @@ fn unlimited_sizes_without_deflate() {
         assert_eq!(bytes(&p.client_events), 70_000, "streamed {stream}");
     }
 }
+
+#[test]
+fn deferred_accept_holds_a_pipelined_frame_with_no_frame_limit() {
+    // "No limit" must not wrap the early-data bound (issue 10 item 3).
+    let mut s = Connection::server(
+        ServerConfig::new()
+            .defer_accept(true)
+            .options(Options::new().max_frame_size(usize::MAX)),
+    );
+    s.receive(REQUEST);
+    let Some(Event::Request(_)) = s.poll_event() else {
+        panic!("expected request")
+    };
+    // Pipelined while the application decides.
+    let frame = cframe(true, OpCode::Binary, &[9; 16]);
+    assert_eq!(frame.len(), 22);
+    s.receive(&frame);
+    assert!(s.poll_event().is_none());
+    s.accept(None).unwrap();
+    let evs = events(&mut s);
+    assert!(
+        matches!(evs[..], [Event::Open { .. }, Event::Binary(ref b)] if b[..] == [9; 16]),
+        "{evs:?}"
+    );
+}
