@@ -965,3 +965,71 @@ fn deferred_accept_holds_a_pipelined_frame_with_no_frame_limit() {
         "{evs:?}"
     );
 }
+
+#[test]
+fn a_million_pings_without_reading_queue_one_pong() {
+    // RFC 6455 §5.5.3: only the latest ping needs an answer (issue 10 item 4).
+    let mut s = open_server(ServerConfig::new());
+    let mut pings = Vec::new();
+    for i in 0..1000u32 {
+        pings.extend(cframe(true, OpCode::Ping, &i.to_be_bytes()));
+    }
+    for _ in 0..1000 {
+        s.receive(&pings);
+        while s.poll_event_ref().is_some() {}
+    }
+    let frames = parse_frames(s.pending_output());
+    assert_eq!(
+        frames,
+        [(OpCode::Pong, true, 999u32.to_be_bytes().to_vec())]
+    );
+    assert_eq!(s.buffered_amount(), 6);
+    // A pong already partly written stays; the next one is queued after it.
+    s.consume_output(3);
+    s.receive(&cframe(true, OpCode::Ping, b"a"));
+    s.receive(&cframe(true, OpCode::Ping, b"b"));
+    while s.poll_event_ref().is_some() {}
+    assert_eq!(&s.pending_output()[3..], b"\x8a\x01b");
+    // Frames queued after the pending pong keep their order when it is replaced.
+    s.consume_output(6);
+    s.receive(&cframe(true, OpCode::Ping, b"c"));
+    while s.poll_event_ref().is_some() {}
+    s.send_text("t").unwrap();
+    s.receive(&cframe(true, OpCode::Ping, b"d"));
+    while s.poll_event_ref().is_some() {}
+    let frames = parse_frames(s.pending_output());
+    assert_eq!(
+        frames,
+        [
+            (OpCode::Text, true, b"t".to_vec()),
+            (OpCode::Pong, true, b"d".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn sends_past_max_output_buffer_are_refused() {
+    let mut s = open_server(ServerConfig::new().options(Options::new().max_output_buffer(100)));
+    s.send_binary(&[0; 90]).unwrap();
+    s.send_binary(&[0; 90]).unwrap(); // 92 waiting: not over yet
+    assert_eq!(s.send_binary(&[0; 1]), Err(Error::OutputBufferFull));
+    assert_eq!(s.send_text("x"), Err(Error::OutputBufferFull));
+    assert_eq!(s.send_ping(b""), Err(Error::OutputBufferFull));
+    assert_eq!(
+        s.send_fragment(MessageKind::Binary, b"x", true),
+        Err(Error::OutputBufferFull)
+    );
+    let before = s.buffered_amount();
+    // Answers to the peer are exempt (and bounded: one pong).
+    s.receive(&cframe(true, OpCode::Ping, b"p"));
+    while s.poll_event_ref().is_some() {}
+    assert_eq!(s.buffered_amount(), before + 3);
+    s.close(CloseCode::NORMAL, "").unwrap();
+    assert!(s.buffered_amount() > before + 3);
+    // Once written out, sending works again (in the states that allow it).
+    let mut s = open_server(ServerConfig::new().options(Options::new().max_output_buffer(0)));
+    s.send_text("a").unwrap();
+    assert_eq!(s.send_text("b"), Err(Error::OutputBufferFull));
+    drop(s.take_output());
+    s.send_text("b").unwrap();
+}

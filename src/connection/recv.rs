@@ -238,7 +238,7 @@ impl Connection {
                 if self.options.auto_pong && !self.life.close_sent() {
                     let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
                     copy[..len].copy_from_slice(self.input.payload(len));
-                    self.write_control(OpCode::Pong, &copy[..len]);
+                    self.answer_ping(&copy[..len]);
                 }
                 Ok(Some(Decoded::Input(Payload::Ping, len)))
             }
