@@ -1033,3 +1033,58 @@ fn sends_past_max_output_buffer_are_refused() {
     drop(s.take_output());
     s.send_text("b").unwrap();
 }
+
+#[test]
+fn a_peer_trickling_into_a_frame_fails_keepalive() {
+    // Only a complete frame (or a pong) proves the peer alive, not a byte (issue 10 item 5).
+    let interval = Duration::from_secs(10);
+    let timeout = Duration::from_secs(10);
+    let mut s = Connection::server(
+        ServerConfig::new().options(Options::new().keepalive(interval, timeout)),
+    );
+    s.receive(REQUEST);
+    s.handle_timeout(Instant::ZERO);
+    drain_all(&mut s);
+    // A header announcing 16 MiB, then one byte every 5 s.
+    let mut h = vec![0x82, 0x80 | 127];
+    h.extend_from_slice(&(16u64 << 20).to_be_bytes());
+    h.extend_from_slice(&[1, 2, 3, 4]);
+    s.receive(&h);
+    drain_all(&mut s);
+    let mut closed_at = None;
+    for t in 1..=60u64 {
+        let now = Instant::from_millis(t * 5_000);
+        s.handle_timeout(now);
+        s.receive(&[0]);
+        let evs = drain_all(&mut s);
+        if evs.iter().any(|e| matches!(e, Event::Closed { .. })) {
+            assert!(evs
+                .iter()
+                .any(|e| matches!(e, Event::Error(Failure::PongTimeout))));
+            closed_at = Some(t * 5);
+            break;
+        }
+    }
+    let closed_at = closed_at.expect("still open after 300 s");
+    assert!(closed_at <= 20, "closed at {closed_at} s");
+
+    // Complete frames do keep it alive.
+    let mut s = Connection::server(
+        ServerConfig::new().options(Options::new().keepalive(interval, timeout)),
+    );
+    s.handle_timeout(Instant::ZERO);
+    s.receive(REQUEST);
+    drain_all(&mut s);
+    for t in 1..=60u64 {
+        s.handle_timeout(Instant::from_millis(t * 5_000));
+        s.receive(&cframe(true, OpCode::Binary, b"x"));
+        drain_all(&mut s);
+    }
+    assert_eq!(s.state(), State::Open);
+}
+
+fn drain_all(c: &mut Connection) -> Vec<Event> {
+    let evs = events(c);
+    drop(c.take_output());
+    evs
+}

@@ -181,7 +181,8 @@ pub struct Connection {
     sending: Option<MessageKind>,
     masks: Option<MaskKeys>,
     ext: Extensions,
-    /// Input arrived since the keepalive timer last looked.
+    /// A complete frame arrived since the keepalive timer last looked (bytes trickling into
+    /// one prove nothing).
     rx_activity: bool,
     timers: Timers,
     /// The last time the caller told us.
@@ -404,10 +405,6 @@ impl Connection {
     pub fn receive(&mut self, data: &[u8]) {
         if !self.life.takes_input() {
             return;
-        }
-        if !data.is_empty() {
-            self.rx_activity = true;
-            self.timers.pong.stop();
         }
         // A borrowed event cannot outlive this call: take back what it lent.
         self.settle_lent();

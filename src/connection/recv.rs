@@ -96,6 +96,7 @@ impl Connection {
                 return None;
             }
             self.input.end_frame();
+            self.frame_arrived();
             match self.on_frame(header, len, fused) {
                 Ok(Some(d)) => return Some(d),
                 Ok(None) => {}
@@ -144,7 +145,15 @@ impl Connection {
             return None;
         }
         self.input.rpos += 6;
+        self.frame_arrived();
         Some(Decoded::Input(Payload::Message(kind), len))
+    }
+
+    /// A complete frame proves the peer alive (a byte does not: it may trickle forever).
+    #[inline]
+    fn frame_arrived(&mut self) {
+        self.rx_activity = true;
+        self.timers.pong.stop();
     }
 
     fn fail_decoding(&mut self, e: ProtocolError) -> Decoded {
