@@ -7,6 +7,9 @@ use bytes::{Buf, Bytes, BytesMut};
 
 /// How far ahead of the buffered bytes of a frame the input buffer grows: about one read.
 const READ_AHEAD: usize = 64 << 10;
+/// How much a frame's buffer grows at a time past that, relative to what of it arrived: few
+/// enough reallocations that a large frame is copied about once more at most.
+const GROWTH: usize = 4;
 
 #[derive(Default)]
 pub(super) struct Input {
@@ -113,7 +116,7 @@ impl Input {
             return;
         }
         let have = self.buf.len() - self.rpos;
-        let step = have.max(READ_AHEAD);
+        let step = have.saturating_mul(GROWTH).max(READ_AHEAD);
         let wanted = if whole <= step { whole } else { step };
         self.buf.advance(self.rpos);
         self.rpos = 0;
