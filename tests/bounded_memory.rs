@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
-use wsmachine::{Connection, Options, ServerConfig};
+use wsmachine::deflate::DeflateConfig;
+use wsmachine::{ClientConfig, Connection, Options, ServerConfig};
 
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -94,4 +95,60 @@ fn memory_follows_bytes_received() {
     assert_eq!(c.state(), wsmachine::State::Open);
     let grown = LIVE.load(Ordering::SeqCst) - start;
     assert!(grown <= 128 << 10, "{grown}");
+
+    drop(c);
+
+    deflate_memory();
+}
+
+/// The heap an open deflate server holds when idle: after the handshake, after a
+/// compressed echo, after sending a large compressed message (issue 10 item 6).
+fn deflate_memory() {
+    for no_context_takeover in [false, true] {
+        let deflate = || {
+            DeflateConfig::new()
+                .server_no_context_takeover(no_context_takeover)
+                .client_no_context_takeover(no_context_takeover)
+        };
+        let before_pair = LIVE.load(Ordering::SeqCst);
+        let mut p = Pair::new(
+            ClientConfig::new("localhost", "/").deflate(deflate()),
+            ServerConfig::new().deflate(deflate()),
+        );
+        p.drive();
+        p.server_events.clear();
+        p.client_events.clear();
+        drain(&mut p.client);
+        drain(&mut p.server);
+        let pair = LIVE.load(Ordering::SeqCst) - before_pair;
+        let text = "Привет, сервер! ".repeat(200);
+        p.client.send_text(&text).unwrap();
+        let frames = p.client.take_output();
+        let mut big = Vec::new();
+        for i in 0..(1u32 << 18) {
+            big.extend_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
+        }
+        // The server's share only: the client is idle from here on.
+        let start = LIVE.load(Ordering::SeqCst);
+        p.server.receive(&frames);
+        drain(&mut p.server);
+        p.server.send_text(&text).unwrap();
+        drain(&mut p.server);
+        let after_echo = LIVE.load(Ordering::SeqCst) - start;
+        p.server.send_binary(&big).unwrap();
+        drain(&mut p.server);
+        let after_big = LIVE.load(Ordering::SeqCst) - start;
+        eprintln!(
+            "deflate, no_context_takeover {no_context_takeover}: an open idle pair {pair} B, server \
+             after an echo +{after_echo} B, after sending 1 MiB +{after_big} B"
+        );
+        if no_context_takeover {
+            assert!(after_big <= 4 << 10, "{after_big}");
+            assert!(pair <= 8 << 10, "{pair}");
+        } else {
+            // The windows stay (context takeover), the scratch of the 1 MiB does not.
+            assert!(after_big <= 512 << 10, "{after_big}");
+            assert!(pair <= 8 << 10, "{pair}");
+        }
+    }
 }

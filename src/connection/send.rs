@@ -25,7 +25,10 @@ impl Connection {
         // Compressed when an extension is in force and it is worth it.
         let mask = self.masks.as_mut().map(|m| m.next_key());
         match self.ext.compress(data) {
-            Some(compressed) => write_frame(&mut self.output, true, RSV1, opcode, mask, compressed),
+            Some(compressed) => {
+                write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
+                self.ext.compressed_sent();
+            }
             None => write_frame(&mut self.output, true, 0, opcode, mask, data),
         }
         Ok(())
