@@ -5,6 +5,22 @@
 //! flushed with a sync flush, minus the final `00 00 ff ff` (§7.2.1), which the receiver puts
 //! back before inflating (§7.2.2). Control frames are never compressed. Inflating stops at
 //! the message-size limit, so a small "decompression bomb" closes with 1009.
+//!
+//! # Memory
+//!
+//! An idle connection holds no compressor and no decompressor: each is made when first
+//! used (a window of `2^max_window_bits` bytes plus zlib's tables, a few hundred KiB for
+//! the compressor at 15 bits) and, under `*_no_context_takeover`, dropped after every
+//! message. With context takeover they stay until the connection closes.
+//!
+//! Inflation is bounded per connection (`max_message_size`), not per process: N
+//! connections inflating bombs at once may hold N times the limit. A server that must bound
+//! the total bounds concurrent inflation itself, for example with a process-wide byte
+//! budget (an atomic counter, or a semaphore of `budget / max_message_size` permits) taken
+//! before it polls events on a connection that has compressed input and released once the
+//! message is handed over; connections that cannot get a permit stop reading (and so stop
+//! inflating) until one is free. Lower `max_message_size`, or negotiate no deflate, where
+//! that is not possible.
 
 use crate::error::ProtocolError;
 use crate::handshake::ExtensionOffer;
