@@ -130,6 +130,11 @@ typedef enum {
    * `wsm_conn_accept` on a plain HTTP request (answer it with `wsm_conn_respond`).
    */
   WSM_ERR_NOT_WEBSOCKET = 210,
+  /**
+   * A send while more output waits than `wsm_options_set_max_output_buffer` allows;
+   * nothing was written.
+   */
+  WSM_ERR_OUTPUT_BUFFER_FULL = 211,
 } wsm_result;
 
 /**
@@ -921,6 +926,17 @@ wsm_result wsm_options_set_auto_pong(wsm_options *options, bool on);
  * during the call.
  */
 wsm_result wsm_options_set_stream_fragments(wsm_options *options, bool on);
+
+/**
+ * Once more than `bytes` of output wait to be written, the send calls return
+ * `WSM_ERR_OUTPUT_BUFFER_FULL` and write nothing (default `SIZE_MAX`: no cap). At most one
+ * automatic pong is ever pending; stop reading while `wsm_conn_buffered_amount` is high.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
+ */
+wsm_result wsm_options_set_max_output_buffer(wsm_options *options, size_t bytes);
 
 /**
  * A static, NUL-terminated English description of a result code (any number is accepted;

@@ -26,6 +26,8 @@ pub struct Options {
     pub(crate) handshake_timeout_ms: Option<u32>,
     pub(crate) auto_pong: bool,
     pub(crate) stream_fragments: bool,
+    /// `usize::MAX`: no cap.
+    pub(crate) max_output_buffer: usize,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             handshake_timeout_ms: Some(10_000),
             auto_pong: true,
             stream_fragments: false,
+            max_output_buffer: usize::MAX,
         }
     }
 }
@@ -114,6 +117,21 @@ impl Options {
     /// whole messages, for messages larger than the application wants buffered. Default off.
     pub fn stream_fragments(mut self, on: bool) -> Self {
         self.stream_fragments = on;
+        self
+    }
+
+    /// Once more than this many bytes of output wait to be written, `send_text`,
+    /// `send_binary`, `send_fragment`, `send_ping` and `send_pong` return
+    /// [`Error::OutputBufferFull`] and write nothing (the peer is not reading, or the
+    /// application sends faster than the transport takes). Default: no cap.
+    ///
+    /// What the engine writes by itself is exempt but bounded: at most one pong is pending
+    /// (the answer to the latest ping, RFC 6455 §5.5.3), plus a close frame and keepalive
+    /// pings. The backpressure contract: when
+    /// [`buffered_amount`](crate::Connection::buffered_amount) is high, stop reading from
+    /// the transport until the output drains, and stop producing messages.
+    pub fn max_output_buffer(mut self, bytes: usize) -> Self {
+        self.max_output_buffer = bytes;
         self
     }
 }

@@ -5,6 +5,22 @@
 //! flushed with a sync flush, minus the final `00 00 ff ff` (§7.2.1), which the receiver puts
 //! back before inflating (§7.2.2). Control frames are never compressed. Inflating stops at
 //! the message-size limit, so a small "decompression bomb" closes with 1009.
+//!
+//! # Memory
+//!
+//! An idle connection holds no compressor and no decompressor: each is made when first
+//! used (a window of `2^max_window_bits` bytes plus zlib's tables, a few hundred KiB for
+//! the compressor at 15 bits) and, under `*_no_context_takeover`, dropped after every
+//! message. With context takeover they stay until the connection closes.
+//!
+//! Inflation is bounded per connection (`max_message_size`), not per process: N
+//! connections inflating bombs at once may hold N times the limit. A server that must bound
+//! the total bounds concurrent inflation itself, for example with a process-wide byte
+//! budget (an atomic counter, or a semaphore of `budget / max_message_size` permits) taken
+//! before it polls events on a connection that has compressed input and released once the
+//! message is handed over; connections that cannot get a permit stop reading (and so stop
+//! inflating) until one is free. Lower `max_message_size`, or negotiate no deflate, where
+//! that is not possible.
 
 use crate::error::ProtocolError;
 use crate::handshake::ExtensionOffer;
@@ -238,16 +254,24 @@ pub(crate) fn client_accept(ext: &ExtensionOffer, config: &DeflateConfig) -> Opt
     })
 }
 
+/// The largest compressed-message buffer kept between messages.
+const RETAINED_SCRATCH: usize = 64 << 10;
+
 /// The compressor and decompressor of one connection.
 pub(crate) struct Codec {
-    compress: Compress,
-    decompress: Decompress,
+    /// Made on first use, and dropped after each message when our side starts every
+    /// message afresh: an idle connection holds neither (each costs a window and tables).
+    compress: Option<Compress>,
+    decompress: Option<Decompress>,
+    level: u32,
+    window_bits: u8,
     /// Our compressor starts every message afresh.
     reset_compress: bool,
     /// The peer's compressor starts every message afresh, so ours may forget too.
     reset_decompress: bool,
     min_size: usize,
-    /// The last compressed message, reused between messages.
+    /// The last compressed message, reused between messages while small (see
+    /// `release_scratch`).
     pub(crate) scratch: Vec<u8>,
 }
 
@@ -274,13 +298,10 @@ impl Codec {
             )
         };
         Self {
-            compress: Compress::new_with_window_bits(
-                Compression::new(config.level),
-                false,
-                ours_bits.clamp(MIN_COMPRESS_WINDOW, 15),
-            ),
-            // Inflating with the largest window accepts data made with any smaller one.
-            decompress: Decompress::new_with_window_bits(false, 15),
+            compress: None,
+            decompress: None,
+            level: config.level,
+            window_bits: ours_bits.clamp(MIN_COMPRESS_WINDOW, 15),
             reset_compress: ours_reset,
             reset_decompress: theirs_reset,
             min_size: config.min_size,
@@ -300,18 +321,30 @@ impl Codec {
         self.scratch = out;
     }
 
+    /// Frees the scratch buffer once a large message was sent from it, so a connection does
+    /// not keep the largest compressed message it ever sent.
+    pub(crate) fn release_scratch(&mut self) {
+        if self.scratch.capacity() > RETAINED_SCRATCH {
+            self.scratch = Vec::new();
+        }
+    }
+
     /// Compresses a whole message into `out` (§7.2.1).
     pub(crate) fn compress(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        let (level, bits) = (self.level, self.window_bits);
+        let compress = self.compress.get_or_insert_with(|| {
+            Compress::new_with_window_bits(Compression::new(level), false, bits)
+        });
         out.clear();
         out.reserve(input.len() / 2 + 64);
         loop {
             if out.len() == out.capacity() {
                 out.reserve(out.capacity().max(64));
             }
-            let before_in = self.compress.total_in();
+            let before_in = compress.total_in();
             // Compression of in-memory data cannot fail; a failure would be a zlib bug.
-            let _ = self.compress.compress_vec(input, out, FlushCompress::Sync);
-            let consumed = (self.compress.total_in() - before_in) as usize;
+            let _ = compress.compress_vec(input, out, FlushCompress::Sync);
+            let consumed = (compress.total_in() - before_in) as usize;
             input = &input[consumed..];
             // The sync flush is complete once all input is in and output space is left over.
             if input.is_empty() && out.len() < out.capacity() {
@@ -327,7 +360,7 @@ impl Codec {
             out.push(0x00);
         }
         if self.reset_compress {
-            self.compress.reset();
+            self.compress = None;
         }
     }
 
@@ -340,7 +373,7 @@ impl Codec {
     ) -> Result<(), ProtocolError> {
         self.decompress(&TAIL, out, limit)?;
         if self.reset_decompress {
-            self.decompress.reset(false);
+            self.decompress = None;
         }
         Ok(())
     }
@@ -353,20 +386,23 @@ impl Codec {
         limit: usize,
     ) -> Result<(), ProtocolError> {
         const STEP: usize = 16 << 10;
+        // Inflating with the largest window accepts data made with any smaller one.
+        let decompress = self
+            .decompress
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, 15));
         loop {
             let start = out.len();
             // Room for one byte past the limit, to see a message exceed it; saturating, since
             // `usize::MAX` means "no limit".
             let room = STEP.min(limit.saturating_sub(start).saturating_add(1));
             out.resize(start.saturating_add(room), 0);
-            let before_in = self.decompress.total_in();
-            let before_out = self.decompress.total_out();
-            let status = self
-                .decompress
+            let before_in = decompress.total_in();
+            let before_out = decompress.total_out();
+            let status = decompress
                 .decompress(input, &mut out[start..], FlushDecompress::Sync)
                 .map_err(|_| ProtocolError::BadCompressedData)?;
-            let consumed = (self.decompress.total_in() - before_in) as usize;
-            let produced = (self.decompress.total_out() - before_out) as usize;
+            let consumed = (decompress.total_in() - before_in) as usize;
+            let produced = (decompress.total_out() - before_out) as usize;
             out.truncate(start + produced);
             input = &input[consumed..];
             if out.len() > limit {
@@ -374,7 +410,7 @@ impl Codec {
             }
             if status == Status::StreamEnd {
                 // A final block (BFINAL) ends this stream; the next message starts a new one.
-                self.decompress.reset(false);
+                decompress.reset(false);
                 if !input.is_empty() {
                     return Err(ProtocolError::BadCompressedData);
                 }

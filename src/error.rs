@@ -234,6 +234,9 @@ pub enum Error {
     NoRandomSource,
     /// A rejection status that is not a 4xx or 5xx.
     InvalidStatus(u16),
+    /// More output is waiting than `Options::max_output_buffer` allows; nothing was
+    /// written. Write out `pending_output` first.
+    OutputBufferFull,
 }
 
 impl fmt::Display for Error {
@@ -256,6 +259,7 @@ impl fmt::Display for Error {
             Self::NotWebSocket => f.write_str("not a WebSocket request; answer it with respond"),
             Self::NoRandomSource => f.write_str("no random source available"),
             Self::InvalidStatus(s) => write!(f, "status {s} is not an HTTP error status"),
+            Self::OutputBufferFull => f.write_str("the output buffer is full; write it out first"),
         }
     }
 }

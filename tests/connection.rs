@@ -940,3 +940,151 @@ fn unlimited_sizes_without_deflate() {
         assert_eq!(bytes(&p.client_events), 70_000, "streamed {stream}");
     }
 }
+
+#[test]
+fn deferred_accept_holds_a_pipelined_frame_with_no_frame_limit() {
+    // "No limit" must not wrap the early-data bound (issue 10 item 3).
+    let mut s = Connection::server(
+        ServerConfig::new()
+            .defer_accept(true)
+            .options(Options::new().max_frame_size(usize::MAX)),
+    );
+    s.receive(REQUEST);
+    let Some(Event::Request(_)) = s.poll_event() else {
+        panic!("expected request")
+    };
+    // Pipelined while the application decides.
+    let frame = cframe(true, OpCode::Binary, &[9; 16]);
+    assert_eq!(frame.len(), 22);
+    s.receive(&frame);
+    assert!(s.poll_event().is_none());
+    s.accept(None).unwrap();
+    let evs = events(&mut s);
+    assert!(
+        matches!(evs[..], [Event::Open { .. }, Event::Binary(ref b)] if b[..] == [9; 16]),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn a_million_pings_without_reading_queue_one_pong() {
+    // RFC 6455 §5.5.3: only the latest ping needs an answer (issue 10 item 4).
+    let mut s = open_server(ServerConfig::new());
+    let mut pings = Vec::new();
+    for i in 0..1000u32 {
+        pings.extend(cframe(true, OpCode::Ping, &i.to_be_bytes()));
+    }
+    for _ in 0..1000 {
+        s.receive(&pings);
+        while s.poll_event_ref().is_some() {}
+    }
+    let frames = parse_frames(s.pending_output());
+    assert_eq!(
+        frames,
+        [(OpCode::Pong, true, 999u32.to_be_bytes().to_vec())]
+    );
+    assert_eq!(s.buffered_amount(), 6);
+    // A pong already partly written stays; the next one is queued after it.
+    s.consume_output(3);
+    s.receive(&cframe(true, OpCode::Ping, b"a"));
+    s.receive(&cframe(true, OpCode::Ping, b"b"));
+    while s.poll_event_ref().is_some() {}
+    assert_eq!(&s.pending_output()[3..], b"\x8a\x01b");
+    // Frames queued after the pending pong keep their order when it is replaced.
+    s.consume_output(6);
+    s.receive(&cframe(true, OpCode::Ping, b"c"));
+    while s.poll_event_ref().is_some() {}
+    s.send_text("t").unwrap();
+    s.receive(&cframe(true, OpCode::Ping, b"d"));
+    while s.poll_event_ref().is_some() {}
+    let frames = parse_frames(s.pending_output());
+    assert_eq!(
+        frames,
+        [
+            (OpCode::Text, true, b"t".to_vec()),
+            (OpCode::Pong, true, b"d".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn sends_past_max_output_buffer_are_refused() {
+    let mut s = open_server(ServerConfig::new().options(Options::new().max_output_buffer(100)));
+    s.send_binary(&[0; 90]).unwrap();
+    s.send_binary(&[0; 90]).unwrap(); // 92 waiting: not over yet
+    assert_eq!(s.send_binary(&[0; 1]), Err(Error::OutputBufferFull));
+    assert_eq!(s.send_text("x"), Err(Error::OutputBufferFull));
+    assert_eq!(s.send_ping(b""), Err(Error::OutputBufferFull));
+    assert_eq!(
+        s.send_fragment(MessageKind::Binary, b"x", true),
+        Err(Error::OutputBufferFull)
+    );
+    let before = s.buffered_amount();
+    // Answers to the peer are exempt (and bounded: one pong).
+    s.receive(&cframe(true, OpCode::Ping, b"p"));
+    while s.poll_event_ref().is_some() {}
+    assert_eq!(s.buffered_amount(), before + 3);
+    s.close(CloseCode::NORMAL, "").unwrap();
+    assert!(s.buffered_amount() > before + 3);
+    // Once written out, sending works again (in the states that allow it).
+    let mut s = open_server(ServerConfig::new().options(Options::new().max_output_buffer(0)));
+    s.send_text("a").unwrap();
+    assert_eq!(s.send_text("b"), Err(Error::OutputBufferFull));
+    drop(s.take_output());
+    s.send_text("b").unwrap();
+}
+
+#[test]
+fn a_peer_trickling_into_a_frame_fails_keepalive() {
+    // Only a complete frame (or a pong) proves the peer alive, not a byte (issue 10 item 5).
+    let interval = Duration::from_secs(10);
+    let timeout = Duration::from_secs(10);
+    let mut s = Connection::server(
+        ServerConfig::new().options(Options::new().keepalive(interval, timeout)),
+    );
+    s.receive(REQUEST);
+    s.handle_timeout(Instant::ZERO);
+    drain_all(&mut s);
+    // A header announcing 16 MiB, then one byte every 5 s.
+    let mut h = vec![0x82, 0x80 | 127];
+    h.extend_from_slice(&(16u64 << 20).to_be_bytes());
+    h.extend_from_slice(&[1, 2, 3, 4]);
+    s.receive(&h);
+    drain_all(&mut s);
+    let mut closed_at = None;
+    for t in 1..=60u64 {
+        let now = Instant::from_millis(t * 5_000);
+        s.handle_timeout(now);
+        s.receive(&[0]);
+        let evs = drain_all(&mut s);
+        if evs.iter().any(|e| matches!(e, Event::Closed { .. })) {
+            assert!(evs
+                .iter()
+                .any(|e| matches!(e, Event::Error(Failure::PongTimeout))));
+            closed_at = Some(t * 5);
+            break;
+        }
+    }
+    let closed_at = closed_at.expect("still open after 300 s");
+    assert!(closed_at <= 20, "closed at {closed_at} s");
+
+    // Complete frames do keep it alive.
+    let mut s = Connection::server(
+        ServerConfig::new().options(Options::new().keepalive(interval, timeout)),
+    );
+    s.handle_timeout(Instant::ZERO);
+    s.receive(REQUEST);
+    drain_all(&mut s);
+    for t in 1..=60u64 {
+        s.handle_timeout(Instant::from_millis(t * 5_000));
+        s.receive(&cframe(true, OpCode::Binary, b"x"));
+        drain_all(&mut s);
+    }
+    assert_eq!(s.state(), State::Open);
+}
+
+fn drain_all(c: &mut Connection) -> Vec<Event> {
+    let evs = events(c);
+    drop(c.take_output());
+    evs
+}

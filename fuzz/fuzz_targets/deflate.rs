@@ -135,7 +135,7 @@ fn reference_inflate(payload: &[u8], limit: usize) -> Option<Vec<u8>> {
     let mut input = payload.to_vec();
     input.extend_from_slice(&[0, 0, 0xff, 0xff]);
     let mut d = flate2::Decompress::new(false);
-    let mut out = Vec::with_capacity(limit + 1);
+    let mut out = Vec::with_capacity(limit.saturating_add(1).min(64 << 10));
     loop {
         let before_in = d.total_in();
         let before_out = d.total_out();
@@ -160,7 +160,7 @@ fn reference_inflate(payload: &[u8], limit: usize) -> Option<Vec<u8>> {
             return None;
         }
         if out.len() == out.capacity() {
-            out.reserve(limit + 1);
+            out.reserve(out.capacity().clamp(1, limit.saturating_add(1)));
         }
     }
 }
@@ -284,10 +284,16 @@ fn check_rsv(bytes: &[u8], sender: Sender, negotiated: bool) {
 }
 
 fn hostile(script: &Script) {
-    let limit = usize::from(script.limit % 4096);
+    // The top of the range means "no limit" (`usize::MAX`, the C ABI's 0) for both limits.
+    let unlimited = script.limit >= 0xF000;
+    let limit = if unlimited {
+        usize::MAX
+    } else {
+        usize::from(script.limit % 4096)
+    };
     let options = Options::new()
         .max_message_size(limit)
-        .max_frame_size(1 << 16);
+        .max_frame_size(if unlimited { usize::MAX } else { 1 << 16 });
     let mut server = Connection::server(
         ServerConfig::new()
             .options(options)
@@ -369,7 +375,9 @@ fn hostile(script: &Script) {
         let events = drain(&mut server);
         let peak = heap::peak().saturating_sub(base);
         // The received frame, the message at its limit (twice: buffer growth), inflate steps.
-        let bound = 2 * bytes.len() + 2 * limit + 256 * 1024;
+        let bound = limit
+            .saturating_mul(2)
+            .saturating_add(2 * bytes.len() + 256 * 1024);
         assert!(
             peak <= bound,
             "receive peaked at {peak} bytes (limit {limit}, frame {})",

@@ -62,6 +62,8 @@ pub enum Limit {
     Tiny(u8),
     Small(u16),
     Control,
+    /// "No limit" (`usize::MAX`, the C ABI's 0): nothing may overflow or reserve it.
+    Unlimited,
 }
 
 impl Limit {
@@ -71,6 +73,7 @@ impl Limit {
             Self::Tiny(n) => usize::from(n),
             Self::Small(n) => usize::from(n),
             Self::Control => 125,
+            Self::Unlimited => usize::MAX,
         }
     }
 }
@@ -355,8 +358,8 @@ impl<'w> Harness<'w> {
         };
         let limits = Limits {
             server: side == Side::Server,
-            max_frame: setup.max_frame.bytes(1 << 16) as u64,
-            max_message: setup.max_message.bytes(1 << 16) as u64,
+            max_frame: u64::try_from(setup.max_frame.bytes(1 << 16)).unwrap_or(u64::MAX),
+            max_message: u64::try_from(setup.max_message.bytes(1 << 16)).unwrap_or(u64::MAX),
             stream_fragments: setup.stream_fragments,
         };
         let mut h = Self {
@@ -833,25 +836,33 @@ impl<'w> Harness<'w> {
 
     fn check_memory(&self) {
         let (hs, frame, msg) = self.opts;
-        let per_conn = 2 * hs
-            + 2 * (frame + 14)
-            + 2 * msg
-            + 2 * self.b.buffered_amount()
-            + 2 * self.largest_chunk
-            + 16 * 1024;
+        // Saturating: "no limit" bounds nothing but must not overflow here either.
+        let per_conn = [
+            hs.saturating_mul(2),
+            frame.saturating_add(14).saturating_mul(2),
+            msg.saturating_mul(2),
+            2 * self.b.buffered_amount(),
+            2 * self.largest_chunk,
+            16 * 1024,
+        ]
+        .into_iter()
+        .fold(0usize, usize::saturating_add);
         let harness = self.harness_heap();
         let live = heap::live().saturating_sub(self.heap_base);
         let engines = live.saturating_sub(harness);
         assert!(
-            engines <= 2 * per_conn,
+            engines <= per_conn.saturating_mul(2),
             "step {}: connections hold {engines} bytes, bound {} (limits {:?}, largest chunk {})",
             self.step,
-            2 * per_conn,
+            per_conn.saturating_mul(2),
             self.opts,
             self.largest_chunk
         );
         let peak = heap::peak().saturating_sub(self.heap_base);
-        let peak_bound = 4 * (harness + 2 * per_conn) + 4 * self.wire.len() + (1 << 20);
+        let peak_bound = harness
+            .saturating_add(per_conn.saturating_mul(2))
+            .saturating_mul(4)
+            .saturating_add(4 * self.wire.len() + (1 << 20));
         assert!(
             peak <= peak_bound,
             "step {}: peak heap {peak} > {peak_bound}",

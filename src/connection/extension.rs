@@ -160,6 +160,15 @@ impl Extensions {
         None
     }
 
+    /// The message `compress` returned was written out.
+    #[inline]
+    pub(super) fn compressed_sent(&mut self) {
+        #[cfg(feature = "deflate")]
+        if let Some(codec) = self.codec.as_deref_mut() {
+            codec.release_scratch();
+        }
+    }
+
     /// Inflates a compressed frame's payload onto `out`, at most `limit` bytes in all;
     /// `end`: the message ends here.
     pub(super) fn inflate(

@@ -5,6 +5,12 @@
 use crate::frame::FrameHeader;
 use bytes::{Buf, Bytes, BytesMut};
 
+/// How far ahead of the buffered bytes of a frame the input buffer grows: about one read.
+const READ_AHEAD: usize = 64 << 10;
+/// How much a frame's buffer grows at a time past that, relative to what of it arrived: few
+/// enough reallocations that a large frame is copied about once more at most.
+const GROWTH: usize = 4;
+
 #[derive(Default)]
 pub(super) struct Input {
     pub(super) buf: BytesMut,
@@ -96,16 +102,25 @@ impl Input {
         self.buf.split_to(len).freeze()
     }
 
-    /// Makes room, in one allocation, for the `missing` bytes of the frame in progress and
-    /// for what the read that ends it brings beyond it (so it is not copied again). Decoded
-    /// bytes go first, so they are neither kept nor copied.
+    /// Makes room for the frame in progress as its bytes arrive, never for what its header
+    /// merely announces: at most about one read ahead of what is buffered, growing
+    /// geometrically (so a large frame is reallocated a few times, not per read). Once the
+    /// rest is within reach, room for it and for what the read that ends it brings beyond it
+    /// (so that is not copied again). Decoded bytes go first, so they are neither kept nor
+    /// copied.
     pub(super) fn reserve_rest(&mut self, missing: usize) {
-        let wanted = missing + self.last_read;
-        if self.buf.capacity() - self.buf.len() < wanted {
-            self.buf.advance(self.rpos);
-            self.rpos = 0;
-            self.buf.reserve(wanted);
+        let room = self.buf.capacity() - self.buf.len();
+        let whole = missing.saturating_add(self.last_read);
+        // Grow only when the next read, as large as the last, would not fit.
+        if room >= whole || room >= missing.min(self.last_read.max(1)) {
+            return;
         }
+        let have = self.buf.len() - self.rpos;
+        let step = have.saturating_mul(GROWTH).max(READ_AHEAD);
+        let wanted = if whole <= step { whole } else { step };
+        self.buf.advance(self.rpos);
+        self.rpos = 0;
+        self.buf.reserve(wanted);
     }
 
     /// An idle connection holds no input buffer.

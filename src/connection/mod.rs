@@ -174,11 +174,15 @@ pub struct Connection {
     message: Message,
     events: Events,
     output: BytesMut,
+    /// Where in `output` the pending automatic pong lies, and its length: a newer ping
+    /// replaces it, so a peer that pings without reading cannot grow the output.
+    pending_pong: Option<(usize, usize)>,
     /// The kind of the fragmented message we are sending, if any.
     sending: Option<MessageKind>,
     masks: Option<MaskKeys>,
     ext: Extensions,
-    /// Input arrived since the keepalive timer last looked.
+    /// A complete frame arrived since the keepalive timer last looked (bytes trickling into
+    /// one prove nothing).
     rx_activity: bool,
     timers: Timers,
     /// The last time the caller told us.
@@ -213,6 +217,7 @@ impl Connection {
             message: Message::default(),
             events: Events::default(),
             output: BytesMut::new(),
+            pending_pong: None,
             sending: None,
             masks: None,
             ext: Extensions::default(),
@@ -333,6 +338,10 @@ impl Connection {
     /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
+        // A pong partly written stays; one not reached moves up.
+        self.pending_pong = self
+            .pending_pong
+            .and_then(|(at, len)| at.checked_sub(n).map(|at| (at, len)));
         if n == self.output.len() {
             // Drained: keep a small buffer for the next message, free a large one.
             if self.output.capacity() > RETAINED_OUTPUT {
@@ -348,6 +357,7 @@ impl Connection {
     /// Takes all pending output at once, without copying.
     #[inline]
     pub fn take_output(&mut self) -> Bytes {
+        self.pending_pong = None;
         core::mem::take(&mut self.output).freeze()
     }
 
@@ -395,10 +405,6 @@ impl Connection {
     pub fn receive(&mut self, data: &[u8]) {
         if !self.life.takes_input() {
             return;
-        }
-        if !data.is_empty() {
-            self.rx_activity = true;
-            self.timers.pong.stop();
         }
         // A borrowed event cannot outlive this call: take back what it lent.
         self.settle_lent();

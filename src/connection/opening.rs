@@ -92,7 +92,7 @@ impl Connection {
         if hs.awaiting().is_some() {
             // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
             // one frame's worth while the application decides.
-            let limit = self.options.max_frame_size + crate::frame::MAX_HEADER_LEN;
+            let limit = (self.options.max_frame_size).saturating_add(crate::frame::MAX_HEADER_LEN);
             if self.input.buf.len() > limit {
                 self.fail_handshake(HandshakeError::EarlyData);
             }

@@ -96,6 +96,7 @@ impl Connection {
                 return None;
             }
             self.input.end_frame();
+            self.frame_arrived();
             match self.on_frame(header, len, fused) {
                 Ok(Some(d)) => return Some(d),
                 Ok(None) => {}
@@ -144,7 +145,15 @@ impl Connection {
             return None;
         }
         self.input.rpos += 6;
+        self.frame_arrived();
         Some(Decoded::Input(Payload::Message(kind), len))
+    }
+
+    /// A complete frame proves the peer alive (a byte does not: it may trickle forever).
+    #[inline]
+    fn frame_arrived(&mut self) {
+        self.rx_activity = true;
+        self.timers.pong.stop();
     }
 
     fn fail_decoding(&mut self, e: ProtocolError) -> Decoded {
@@ -183,7 +192,7 @@ impl Connection {
         if is_data
             && !self.options.stream_fragments
             && !self.is_compressed(h)
-            && so_far + h.payload_len > self.options.max_message_size as u64
+            && so_far.saturating_add(h.payload_len) > self.options.max_message_size as u64
         {
             return Err(ProtocolError::MessageTooLarge);
         }
@@ -238,7 +247,7 @@ impl Connection {
                 if self.options.auto_pong && !self.life.close_sent() {
                     let mut copy = [0u8; MAX_CONTROL_PAYLOAD];
                     copy[..len].copy_from_slice(self.input.payload(len));
-                    self.write_control(OpCode::Pong, &copy[..len]);
+                    self.answer_ping(&copy[..len]);
                 }
                 Ok(Some(Decoded::Input(Payload::Ping, len)))
             }

@@ -14,6 +14,7 @@ impl Connection {
     #[inline]
     pub(super) fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         self.life.check_can_send()?;
+        self.check_output_room()?;
         if self.sending.is_some() {
             return Err(Error::FragmentedMessageInProgress);
         }
@@ -24,7 +25,10 @@ impl Connection {
         // Compressed when an extension is in force and it is worth it.
         let mask = self.masks.as_mut().map(|m| m.next_key());
         match self.ext.compress(data) {
-            Some(compressed) => write_frame(&mut self.output, true, RSV1, opcode, mask, compressed),
+            Some(compressed) => {
+                write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
+                self.ext.compressed_sent();
+            }
             None => write_frame(&mut self.output, true, 0, opcode, mask, data),
         }
         Ok(())
@@ -38,6 +42,7 @@ impl Connection {
         fin: bool,
     ) -> Result<(), Error> {
         self.life.check_can_send()?;
+        self.check_output_room()?;
         let opcode = match self.sending {
             None => match kind {
                 MessageKind::Text => OpCode::Text,
@@ -58,8 +63,36 @@ impl Connection {
         if data.len() > MAX_CONTROL_PAYLOAD {
             return Err(Error::ControlPayloadTooLong);
         }
+        self.check_output_room()?;
         self.write_control(opcode, data);
         Ok(())
+    }
+
+    /// `Options::max_output_buffer`: sends are refused while more is waiting.
+    #[inline]
+    fn check_output_room(&self) -> Result<(), Error> {
+        if self.output.len() > self.options.max_output_buffer {
+            return Err(Error::OutputBufferFull);
+        }
+        Ok(())
+    }
+
+    /// The automatic answer to a ping. Only the latest ping needs one (RFC 6455 §5.5.3), so
+    /// a pong still wholly unwritten is replaced: at most one is ever pending.
+    pub(super) fn answer_ping(&mut self, payload: &[u8]) {
+        if let Some((at, len)) = self.pending_pong.take() {
+            if at + len == self.output.len() {
+                self.output.truncate(at);
+            } else {
+                // Frames were queued after it: move them up (rare; they are few).
+                let tail = self.output.split_off(at + len);
+                self.output.truncate(at);
+                self.output.extend_from_slice(&tail);
+            }
+        }
+        let at = self.output.len();
+        self.write_control(OpCode::Pong, payload);
+        self.pending_pong = Some((at, self.output.len() - at));
     }
 
     /// The keepalive timer fired: ping unless input arrived since it last looked, and wait

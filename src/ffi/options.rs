@@ -201,3 +201,18 @@ pub unsafe extern "C" fn wsm_options_set_stream_fragments(
 ) -> wsm_result {
     set(options, |o| o.stream_fragments(on))
 }
+
+/// Once more than `bytes` of output wait to be written, the send calls return
+/// `WSM_ERR_OUTPUT_BUFFER_FULL` and write nothing (default `SIZE_MAX`: no cap). At most one
+/// automatic pong is ever pending; stop reading while `wsm_conn_buffered_amount` is high.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_options_set_max_output_buffer(
+    options: *mut wsm_options,
+    bytes: usize,
+) -> wsm_result {
+    set(options, |o| o.max_output_buffer(bytes))
+}

@@ -49,6 +49,9 @@ pub enum wsm_result {
     WSM_ERR_INVALID_STATUS = 209,
     /// `wsm_conn_accept` on a plain HTTP request (answer it with `wsm_conn_respond`).
     WSM_ERR_NOT_WEBSOCKET = 210,
+    /// A send while more output waits than `wsm_options_set_max_output_buffer` allows;
+    /// nothing was written.
+    WSM_ERR_OUTPUT_BUFFER_FULL = 211,
 }
 
 use wsm_result::*;
@@ -66,6 +69,7 @@ impl From<Error> for wsm_result {
             Error::SubprotocolNotOffered => WSM_ERR_SUBPROTOCOL_NOT_OFFERED,
             Error::NoRandomSource => WSM_ERR_NO_RANDOM_SOURCE,
             Error::InvalidStatus(_) => WSM_ERR_INVALID_STATUS,
+            Error::OutputBufferFull => WSM_ERR_OUTPUT_BUFFER_FULL,
             Error::NotWebSocket => WSM_ERR_NOT_WEBSOCKET,
         }
     }

@@ -1,0 +1,154 @@
+//! Memory follows the bytes received, never the bytes a peer announces (issue 10). One test
+//! in this binary, so the global allocation counter sees nothing else.
+
+mod common;
+
+use common::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use wsmachine::deflate::DeflateConfig;
+use wsmachine::{ClientConfig, Connection, Options, ServerConfig};
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts the bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn drain(c: &mut Connection) {
+    while c.poll_event_ref().is_some() {}
+    drop(c.take_output());
+}
+
+/// A masked binary frame header announcing `len` bytes (64-bit length form).
+fn header(len: u64) -> Vec<u8> {
+    let mut h = vec![0x82, 0x80 | 127];
+    h.extend_from_slice(&len.to_be_bytes());
+    h.extend_from_slice(&[1, 2, 3, 4]);
+    h
+}
+
+#[test]
+fn memory_follows_bytes_received() {
+    // 200 headers announcing 16 MiB each, on 200 connections.
+    let config = || ServerConfig::new().options(Options::new().max_frame_size(16 << 20));
+    let mut conns: Vec<Connection> = (0..200)
+        .map(|_| {
+            let mut c = Connection::server(config());
+            c.receive(REQUEST);
+            drain(&mut c);
+            c
+        })
+        .collect();
+    let before = LIVE.load(Ordering::SeqCst);
+    for c in &mut conns {
+        c.receive(&header(16 << 20));
+        drain(c);
+    }
+    let per_conn = (LIVE.load(Ordering::SeqCst) - before) / 200;
+    eprintln!("after a header announcing 16 MiB: {per_conn} bytes per connection");
+    assert!(per_conn <= 128 << 10, "{per_conn} bytes per connection");
+
+    // As the payload arrives, memory follows it (about one read ahead).
+    let c = &mut conns[0];
+    let start = LIVE.load(Ordering::SeqCst);
+    for _ in 0..16 {
+        c.receive(&[0; 64 << 10]);
+        drain(c);
+    }
+    let grown = LIVE.load(Ordering::SeqCst) - start;
+    eprintln!("after 1 MiB of it: {grown} bytes more");
+    assert!(grown <= 3 << 20, "{grown}");
+    drop(conns);
+
+    // "No limit": a header announcing 2^62 bytes neither aborts nor reserves them.
+    let mut c = Connection::server(
+        ServerConfig::new().options(
+            Options::new()
+                .max_frame_size(usize::MAX)
+                .max_message_size(usize::MAX),
+        ),
+    );
+    c.receive(REQUEST);
+    drain(&mut c);
+    let start = LIVE.load(Ordering::SeqCst);
+    c.receive(&header(1 << 62));
+    drain(&mut c);
+    c.receive(&[7; 1000]);
+    drain(&mut c);
+    assert_eq!(c.state(), wsmachine::State::Open);
+    let grown = LIVE.load(Ordering::SeqCst) - start;
+    assert!(grown <= 128 << 10, "{grown}");
+
+    drop(c);
+
+    deflate_memory();
+}
+
+/// The heap an open deflate server holds when idle: after the handshake, after a
+/// compressed echo, after sending a large compressed message (issue 10 item 6).
+fn deflate_memory() {
+    for no_context_takeover in [false, true] {
+        let deflate = || {
+            DeflateConfig::new()
+                .server_no_context_takeover(no_context_takeover)
+                .client_no_context_takeover(no_context_takeover)
+        };
+        let before_pair = LIVE.load(Ordering::SeqCst);
+        let mut p = Pair::new(
+            ClientConfig::new("localhost", "/").deflate(deflate()),
+            ServerConfig::new().deflate(deflate()),
+        );
+        p.drive();
+        p.server_events.clear();
+        p.client_events.clear();
+        drain(&mut p.client);
+        drain(&mut p.server);
+        let pair = LIVE.load(Ordering::SeqCst) - before_pair;
+        let text = "Привет, сервер! ".repeat(200);
+        p.client.send_text(&text).unwrap();
+        let frames = p.client.take_output();
+        let mut big = Vec::new();
+        for i in 0..(1u32 << 18) {
+            big.extend_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
+        }
+        // The server's share only: the client is idle from here on.
+        let start = LIVE.load(Ordering::SeqCst);
+        p.server.receive(&frames);
+        drain(&mut p.server);
+        p.server.send_text(&text).unwrap();
+        drain(&mut p.server);
+        let after_echo = LIVE.load(Ordering::SeqCst) - start;
+        p.server.send_binary(&big).unwrap();
+        drain(&mut p.server);
+        let after_big = LIVE.load(Ordering::SeqCst) - start;
+        eprintln!(
+            "deflate, no_context_takeover {no_context_takeover}: an open idle pair {pair} B, server \
+             after an echo +{after_echo} B, after sending 1 MiB +{after_big} B"
+        );
+        if no_context_takeover {
+            assert!(after_big <= 4 << 10, "{after_big}");
+            assert!(pair <= 8 << 10, "{pair}");
+        } else {
+            // The windows stay (context takeover), the scratch of the 1 MiB does not.
+            assert!(after_big <= 512 << 10, "{after_big}");
+            assert!(pair <= 8 << 10, "{pair}");
+        }
+    }
+}
