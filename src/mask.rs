@@ -11,11 +11,13 @@ mod simd;
 use crate::utf8::{InvalidUtf8, Utf8Validator};
 use simd::Kernel;
 
-/// Below this many bytes the portable kernel is as fast as a vector one, and skips the
-/// (cached) CPU feature check.
-const VECTOR_FROM: usize = 64;
+/// Below this many bytes the portable kernel, inlined at the call site, is as fast as a vector
+/// one (which is an out-of-line call behind the cached CPU feature check).
+const VECTOR_FROM: usize = 128;
 
-#[inline]
+/// The kernel for `len` bytes. Short pieces (small frames, the bulk of messages) take the
+/// portable kernel, known at compile time so that the dispatch folds away.
+#[inline(always)]
 fn kernel_for(len: usize) -> Kernel {
     if len >= VECTOR_FROM {
         Kernel::best()
@@ -27,13 +29,22 @@ fn kernel_for(len: usize) -> Kernel {
 /// XORs `key` over `buf`, as if `buf` started at byte `offset` of the payload.
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    simd::xor_in_place(kernel_for(buf.len()), buf, rotate_key(key, offset));
+    let key = rotate_key(key, offset);
+    if buf.len() < VECTOR_FROM {
+        simd::xor_in_place(Kernel::Portable, buf, key);
+    } else {
+        simd::xor_in_place(Kernel::best(), buf, key);
+    }
 }
 
 /// Copies `src` into `dst` (which must be as long) while XORing `key`, in one pass.
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
-    simd::xor_copy(kernel_for(src.len()), dst, src, key);
+    if src.len() < VECTOR_FROM {
+        simd::xor_copy(Kernel::Portable, dst, src, key);
+    } else {
+        simd::xor_copy(Kernel::best(), dst, src, key);
+    }
 }
 
 /// Appends `src` masked with `key` (as if it started at byte `offset` of the payload) to

@@ -88,7 +88,7 @@ fn avx2_available() -> bool {
 }
 
 /// XORs `key` (in memory order: byte `i` of the payload gets `key[i % 4]`) over `buf`.
-#[inline]
+#[inline(always)]
 pub(crate) fn xor_in_place(kernel: Kernel, buf: &mut [u8], key: [u8; 4]) {
     let p = buf.as_mut_ptr();
     // SAFETY: `p` is valid for reads and writes of `buf.len()` bytes (it comes from a live
@@ -117,7 +117,7 @@ pub(crate) fn xor_into(kernel: Kernel, dst: &mut [MaybeUninit<u8>], src: &[u8], 
 }
 
 /// Writes `src` XOR `key` into `dst`, which must be as long.
-#[inline]
+#[inline(always)]
 pub(crate) fn xor_copy(kernel: Kernel, dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     assert_eq!(dst.len(), src.len(), "xor_copy: lengths differ");
     // SAFETY: `dst` is valid for writes and `src` for reads of `src.len()` bytes (live
@@ -137,12 +137,12 @@ pub(crate) fn extend_xor(kernel: Kernel, out: &mut bytes::BytesMut, src: &[u8], 
     unsafe { out.set_len(len + src.len()) };
 }
 
-/// Dispatches to `kernel`.
+/// Dispatches to `kernel` (inlined, so that a kernel known at the call site costs no branch).
 ///
 /// # Safety
 /// `src` valid for reads and `dst` for writes of `len` bytes; they are either the same pointer
 /// or do not overlap; `kernel.is_available()`.
-#[inline]
+#[inline(always)]
 unsafe fn xor(kernel: Kernel, dst: *mut u8, src: *const u8, len: usize, key: [u8; 4]) {
     debug_assert!(kernel.is_available());
     match kernel {
@@ -168,7 +168,7 @@ unsafe fn xor(kernel: Kernel, dst: *mut u8, src: *const u8, len: usize, key: [u8
 ///
 /// # Safety
 /// As [`xor`].
-#[inline]
+#[inline(always)]
 unsafe fn portable(dst: *mut u8, src: *const u8, len: usize, key: [u8; 4]) {
     let k4 = u32::from_ne_bytes(key);
     let k = u64::from(k4) | (u64::from(k4) << 32);
