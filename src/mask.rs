@@ -2,27 +2,28 @@
 //!
 //! The key is XORed over the payload byte by byte, cycling every four bytes; `offset` lets a
 //! payload that arrives in pieces be unmasked piece by piece. The work is done by the kernels
-//! of [`simd`]: AVX2 on x86_64 when the CPU has it (detected once, under `std`), NEON on
-//! aarch64, and a portable loop of four `u64` words per step elsewhere (and under `no_std`
-//! on x86_64 unless the target enables AVX2).
+//! of [`simd`]: AVX2 on x86_64 when the CPU has it (detected once, under `std`) and SSE2
+//! otherwise (and for short pieces), NEON on aarch64, and a portable loop of four `u64` words
+//! per step elsewhere.
 
 mod simd;
 
 use crate::utf8::{InvalidUtf8, Utf8Validator};
 use simd::Kernel;
 
-/// Below this many bytes the portable kernel, inlined at the call site, is as fast as a vector
-/// one (which is an out-of-line call behind the cached CPU feature check).
+/// Below this many bytes the baseline kernel (SSE2 on x86_64, NEON on aarch64, portable
+/// elsewhere), inlined at the call site, is as fast as AVX2 (an out-of-line call behind the
+/// cached CPU feature check).
 const VECTOR_FROM: usize = 128;
 
 /// The kernel for `len` bytes. Short pieces (small frames, the bulk of messages) take the
-/// portable kernel, known at compile time so that the dispatch folds away.
+/// baseline kernel, known at compile time so that the dispatch folds away.
 #[inline(always)]
 fn kernel_for(len: usize) -> Kernel {
     if len >= VECTOR_FROM {
         Kernel::best()
     } else {
-        Kernel::Portable
+        Kernel::baseline()
     }
 }
 
@@ -31,7 +32,7 @@ fn kernel_for(len: usize) -> Kernel {
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     if buf.len() < VECTOR_FROM {
-        simd::xor_in_place(Kernel::Portable, buf, key);
+        simd::xor_in_place(Kernel::baseline(), buf, key);
     } else {
         simd::xor_in_place(Kernel::best(), buf, key);
     }
@@ -41,7 +42,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     if src.len() < VECTOR_FROM {
-        simd::xor_copy(Kernel::Portable, dst, src, key);
+        simd::xor_copy(Kernel::baseline(), dst, src, key);
     } else {
         simd::xor_copy(Kernel::best(), dst, src, key);
     }

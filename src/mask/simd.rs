@@ -6,8 +6,9 @@
 //! | kernel | where | chosen |
 //! |---|---|---|
 //! | [`Kernel::Avx2`] | x86_64 | at run time under `std` (detected once, then cached), or at compile time with `-C target-feature=+avx2` |
+//! | [`Kernel::Sse2`] | x86_64 | for short pieces, and when AVX2 is absent or cannot be detected (`no_std`): SSE2 is part of every x86_64 target |
 //! | [`Kernel::Neon`] | aarch64 | at compile time (NEON is part of the aarch64 targets' baseline) |
-//! | [`Kernel::Portable`] | everywhere | otherwise: four `u64` words per step, which compilers turn into the baseline vector unit (SSE2 on x86_64) |
+//! | [`Kernel::Portable`] | everywhere else | four `u64` words per step |
 //!
 //! AVX-512 is left out: its intrinsics and `target_feature` names are stable only from
 //! Rust 1.89, and the crate supports 1.80. On the memory-bound sizes where a wider vector
@@ -22,6 +23,8 @@ use core::mem::MaybeUninit;
 pub(crate) enum Kernel {
     /// Four `u64` words per step; no `unsafe` beyond unaligned loads and stores.
     Portable,
+    /// 128-bit SSE2, four vectors per step (x86_64, always there).
+    Sse2,
     /// 256-bit AVX2, four vectors per step (x86_64).
     Avx2,
     /// 128-bit NEON, four vectors per step (aarch64).
@@ -32,7 +35,7 @@ impl Kernel {
     /// Every kernel this CPU can run, the portable one first.
     #[cfg(test)]
     pub(crate) fn available() -> impl Iterator<Item = Kernel> {
-        [Kernel::Portable, Kernel::Avx2, Kernel::Neon]
+        [Kernel::Portable, Kernel::Sse2, Kernel::Avx2, Kernel::Neon]
             .into_iter()
             .filter(|k| k.is_available())
     }
@@ -41,18 +44,30 @@ impl Kernel {
     pub(crate) fn is_available(self) -> bool {
         match self {
             Kernel::Portable => true,
+            Kernel::Sse2 => cfg!(target_arch = "x86_64"),
             Kernel::Avx2 => avx2_available(),
             Kernel::Neon => cfg!(all(target_arch = "aarch64", target_feature = "neon")),
         }
     }
 
-    /// The fastest kernel this CPU can run.
+    /// The fastest kernel this CPU can run on long pieces.
     #[inline]
     pub(crate) fn best() -> Kernel {
-        if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
-            Kernel::Neon
-        } else if avx2_available() {
+        if avx2_available() {
             Kernel::Avx2
+        } else {
+            Kernel::baseline()
+        }
+    }
+
+    /// The fastest kernel every CPU of the target has: known at compile time, inlined, no
+    /// detection; the choice for short pieces.
+    #[inline(always)]
+    pub(crate) const fn baseline() -> Kernel {
+        if cfg!(target_arch = "x86_64") {
+            Kernel::Sse2
+        } else if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
+            Kernel::Neon
         } else {
             Kernel::Portable
         }
@@ -153,6 +168,11 @@ unsafe fn xor(kernel: Kernel, dst: *mut u8, src: *const u8, len: usize, key: [u8
             // has it (detected) or the target guarantees it.
             unsafe { avx2::xor(dst, src, len, key) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Sse2 => {
+            // SAFETY: the caller's pointer contract; SSE2 is part of every x86_64 target.
+            unsafe { sse2::xor(dst, src, len, key) }
+        }
         #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
         Kernel::Neon => {
             // SAFETY: the caller's pointer contract; NEON is enabled for this target.
@@ -212,10 +232,69 @@ unsafe fn tail(dst: *mut u8, src: *const u8, len: usize, key: [u8; 4]) {
         }
         i += 8;
     }
+    if i + 4 <= len {
+        // SAFETY: bytes i..i+4 are in bounds; unaligned access.
+        unsafe {
+            let w = src.add(i).cast::<u32>().read_unaligned() ^ k4;
+            dst.add(i).cast::<u32>().write_unaligned(w);
+        }
+        i += 4;
+    }
     while i < len {
         // SAFETY: byte i is in bounds.
         unsafe { *dst.add(i) = *src.add(i) ^ key[i & 3] };
         i += 1;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_set1_epi32, _mm_storeu_si128, _mm_xor_si128,
+    };
+
+    /// 64 bytes (four 128-bit vectors) per step, then 16, then [`super::tail`]. SSE2 is part
+    /// of the x86_64 baseline, so this needs no detection and inlines into its callers.
+    ///
+    /// # Safety
+    /// As [`super::xor`].
+    #[inline(always)]
+    pub(super) unsafe fn xor(dst: *mut u8, src: *const u8, len: usize, key: [u8; 4]) {
+        let s = src.cast::<__m128i>();
+        let d = dst.cast::<__m128i>();
+        // SAFETY: SSE2 is enabled on every x86_64 target. These intrinsics are `unsafe` only
+        // before Rust 1.87; the block is needed for the crate's 1.80 floor.
+        #[allow(unused_unsafe)]
+        let k = unsafe { _mm_set1_epi32(i32::from_ne_bytes(key)) };
+        let mut i = 0;
+        while i + 64 <= len {
+            // SAFETY: bytes i..i+64 are in bounds of both buffers (caller's contract);
+            // `loadu`/`storeu` accept any alignment; all four vectors are loaded before any
+            // store, so `dst == src` is fine.
+            unsafe {
+                let p = s.add(i / 16);
+                let q = d.add(i / 16);
+                let a = _mm_xor_si128(_mm_loadu_si128(p), k);
+                let b = _mm_xor_si128(_mm_loadu_si128(p.add(1)), k);
+                let c = _mm_xor_si128(_mm_loadu_si128(p.add(2)), k);
+                let e = _mm_xor_si128(_mm_loadu_si128(p.add(3)), k);
+                _mm_storeu_si128(q, a);
+                _mm_storeu_si128(q.add(1), b);
+                _mm_storeu_si128(q.add(2), c);
+                _mm_storeu_si128(q.add(3), e);
+            }
+            i += 64;
+        }
+        while i + 16 <= len {
+            // SAFETY: bytes i..i+16 are in bounds; unaligned load before store.
+            unsafe {
+                let v = _mm_xor_si128(_mm_loadu_si128(s.add(i / 16)), k);
+                _mm_storeu_si128(d.add(i / 16), v);
+            }
+            i += 16;
+        }
+        // SAFETY: `i <= len` and a multiple of 4; the contract carries over to the rest.
+        unsafe { super::tail(dst.add(i), src.add(i), len - i, key) }
     }
 }
 
@@ -394,6 +473,9 @@ mod tests {
             std::is_x86_feature_detected!("avx2")
         );
         assert_eq!(Kernel::best(), *kernels.last().unwrap());
+        assert!(Kernel::baseline().is_available());
+        #[cfg(target_arch = "x86_64")]
+        assert!(kernels.contains(&Kernel::Sse2));
     }
 
     #[test]
