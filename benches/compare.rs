@@ -1,7 +1,11 @@
-//! `cargo bench --bench compare`: wsmachine against tungstenite and fastwebsockets on the same
-//! pre-built inputs, in one process, with `memcpy` of the same bytes as the yardstick
-//! (issue 6). Prints markdown tables and writes them to `$WSM_BENCH_TABLE` (default
-//! `<target dir>/bench-table.md`).
+//! `cargo bench --bench compare`: wsmachine against tungstenite, fastwebsockets and
+//! tokio-websockets on the same pre-built inputs, in one process, with `memcpy` of the same
+//! bytes as the yardstick (issues 6 and 11). Every library reads its input through the same
+//! in-memory socket in `--chunk`-byte reads and pays the copies its users pay: wsmachine reads
+//! into a caller buffer and then calls `receive` (the headline rows); the "direct" variant
+//! feeds `receive` straight from the input, as a one-copy receive API would. Ratios are
+//! wsmachine ÷ the fastest peer, run by run. Prints markdown tables and writes them to
+//! `$WSM_BENCH_TABLE` (default `<target dir>/bench-table.md`).
 //!
 //! Options (after `--`), each also an environment variable:
 //!
@@ -11,7 +15,7 @@
 //! | `--rounds N` | `WSM_BENCH_ROUNDS` | 5 | interleaved samples per library per run; the best counts |
 //! | `--time-ms N` | `WSM_BENCH_TIME_MS` | 20 | minimum time of one sample |
 //! | `--scale N` | `WSM_BENCH_SCALE` | 1 | divide message counts (quick or profiling runs) |
-//! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-ref, tungstenite, fastwebsockets, memcpy |
+//! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-owned, wsmachine-direct, tungstenite, fastwebsockets, tokio-websockets, memcpy |
 //! | `--chunk N` | `WSM_BENCH_CHUNK` | 65536 | bytes per simulated socket read |
 //! | `--out PATH` | `WSM_BENCH_TABLE` | see above | where the tables are written |
 //! | `--no-checks` | `WSM_BENCH_NO_CHECKS=1` | checks on | skip the byte-by-byte check and the allocation count (for profiling) |
@@ -37,12 +41,58 @@ mod run;
 mod streams;
 #[path = "compare/tung.rs"]
 mod tung;
+#[path = "compare/tws.rs"]
+mod tws;
 #[path = "compare/workloads.rs"]
 mod workloads;
 #[path = "compare/wsm.rs"]
 mod wsm;
 
 use run::{Lib, Settings};
+
+/// When and where the tables were made, and by which command.
+mod machine {
+    /// The date and time, UTC (from `date`, which every CI machine has).
+    pub fn date() -> String {
+        std::process::Command::new("date")
+            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "date unknown".into())
+    }
+
+    /// Cores and CPU model (from /proc/cpuinfo on Linux).
+    pub fn describe() -> String {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, m)| m.trim().to_string())
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        format!("{cores} cores (nproc), {model}")
+    }
+
+    /// The command that reproduces this run.
+    pub fn command() -> String {
+        let args: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| a != "--bench")
+            .map(|a| if a.contains(' ') { format!("{a:?}") } else { a })
+            .collect();
+        if args.is_empty() {
+            "cargo bench --bench compare".into()
+        } else {
+            format!("cargo bench --bench compare -- {}", args.join(" "))
+        }
+    }
+}
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -157,11 +207,20 @@ fn main() {
 
     let mut md = String::new();
     md.push_str(&format!(
+        "{}; {}; `{}`.\n\n",
+        machine::date(),
+        machine::describe(),
+        machine::command(),
+    ));
+    md.push_str(&format!(
         "Medians of {} runs; a run keeps each library's best of {} interleaved samples (each \
          ≥ {} ms after a warm-up pass). Ratios are computed within each run: median (min–max). \
-         Input fed in {} KiB reads; tungstenite 0.30 and fastwebsockets 0.10 with their default \
-         configuration; memcpy copies the whole input (or output) once into a preallocated \
-         buffer.\n\n",
+         Every library reads the input from the same in-memory socket in {} KiB reads: \
+         **wsmachine** reads into its caller's buffer, then `receive` and `poll_event_ref`; \
+         *owned* the same with `poll_event`; *direct* calls `receive` on the input itself (no \
+         caller copy, the bound for a one-copy receive API). Peers: tungstenite 0.30, \
+         fastwebsockets 0.10, tokio-websockets 0.13, each with its default configuration. \
+         memcpy copies the whole input (or output) once into a preallocated buffer.\n\n",
         s.runs,
         s.rounds,
         s.min_sample.as_millis(),
@@ -195,8 +254,12 @@ fn main() {
         md.push_str(&report::idle_table(idle));
     }
     for (lib, api) in [
-        (Lib::Wsmachine, "poll_event"),
-        (Lib::WsmachineRef, "poll_event_ref"),
+        (Lib::Wsmachine, "socket read + receive + poll_event_ref"),
+        (Lib::WsmachineOwned, "socket read + receive + poll_event"),
+        (
+            Lib::WsmachineDirect,
+            "receive on the input + poll_event_ref",
+        ),
     ] {
         let missed: Vec<&str> = rows
             .iter()
@@ -209,7 +272,7 @@ fn main() {
             missed.join(", ")
         };
         md.push_str(&format!(
-            "\nRows missing their target with `{api}`: {list}.\n"
+            "\nRows missing their target (÷ fastest peer) with {api}: {list}.\n"
         ));
     }
     println!("{md}");

@@ -33,6 +33,35 @@ fn ratios(r: &RowResult, ws: Lib, other: Lib) -> Vec<f64> {
     ws.iter().zip(them).map(|(w, t)| t / w).collect()
 }
 
+/// Per-run speed-ups of `ws` over the fastest peer of the same run; empty when no peer ran.
+pub fn vs_fastest(r: &RowResult, ws: Lib) -> Vec<f64> {
+    let ran: Vec<&Vec<f64>> = Lib::PEERS
+        .iter()
+        .map(|p| &r.secs[p.index()])
+        .filter(|v| !v.is_empty())
+        .collect();
+    if ran.is_empty() {
+        return Vec::new();
+    }
+    r.secs[ws.index()]
+        .iter()
+        .enumerate()
+        .map(|(run, w)| {
+            let fastest = ran.iter().map(|v| v[run]).fold(f64::INFINITY, f64::min);
+            fastest / w
+        })
+        .collect()
+}
+
+/// The peer with the shortest median time on the row.
+fn fastest_peer(r: &RowResult) -> &'static str {
+    Lib::PEERS
+        .iter()
+        .filter(|p| !r.secs[p.index()].is_empty())
+        .min_by(|a, b| median(&r.secs[a.index()]).total_cmp(&median(&r.secs[b.index()])))
+        .map_or("–", |p| p.name())
+}
+
 fn fmt_ratio(values: &[f64]) -> String {
     let m = median(values);
     if m.is_nan() {
@@ -45,21 +74,20 @@ fn fmt_ratio(values: &[f64]) -> String {
     format!("{m:.2}× ({lo:.2}–{hi:.2})")
 }
 
-/// Whether the median ratios of `ws` meet the row's target; `None` when it or a needed peer
-/// was not run.
+/// Whether the median ratios of `ws` meet the row's target; `None` when it or a needed
+/// yardstick was not run.
 pub fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
-    let mut ok = true;
-    for (lib, min) in [
-        (Lib::Tungstenite, w.target.vs_tungstenite),
-        (Lib::Fastwebsockets, w.target.vs_fastwebsockets),
-    ] {
-        if min > 0.0 {
-            let m = median(&ratios(r, ws, lib));
-            if m.is_nan() {
-                return None;
-            }
-            ok &= m >= min;
+    let fastest = median(&vs_fastest(r, ws));
+    if fastest.is_nan() {
+        return None;
+    }
+    let mut ok = fastest >= w.target.vs_fastest;
+    if w.target.vs_memcpy > 0.0 {
+        let m = median(&ratios(r, ws, Lib::Memcpy));
+        if m.is_nan() {
+            return None;
         }
+        ok &= m >= w.target.vs_memcpy;
     }
     Some(ok)
 }
@@ -67,10 +95,11 @@ pub fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
 pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| workload | wsmachine | wsmachine (ref) | tungstenite | fastwebsockets | memcpy \
-         | ws ÷ tungstenite | ws ÷ fastwebsockets | ws ÷ memcpy | ref ÷ tung, fws \
-         | target | met? (event, ref) |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n",
+        "| workload | **wsmachine** | wsmachine owned | wsmachine direct | tungstenite \
+         | fastwebsockets | tokio-websockets | memcpy | ws ÷ tung | ws ÷ fws | ws ÷ tokio-ws \
+         | **ws ÷ fastest peer** | owned ÷ fastest | direct ÷ fastest | ws ÷ memcpy \
+         | fastest peer | target | met? (ws, owned, direct) |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n",
     );
     for (w, r) in rows {
         let cell = |lib: Lib| {
@@ -85,70 +114,79 @@ pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
             Some(false) => "**no**",
             None => "–",
         };
-        let ref_vs = |other| {
-            let m = median(&ratios(r, Lib::WsmachineRef, other));
-            if m.is_nan() {
-                "–".to_string()
-            } else {
-                format!("{m:.2}×")
-            }
-        };
+        let ws = Lib::Wsmachine;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}, {} | {} | {}, {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {}, {}, {} |",
             w.name,
-            cell(Lib::Wsmachine),
-            cell(Lib::WsmachineRef),
+            cell(ws),
+            cell(Lib::WsmachineOwned),
+            cell(Lib::WsmachineDirect),
             cell(Lib::Tungstenite),
             cell(Lib::Fastwebsockets),
+            cell(Lib::TokioWebsockets),
             cell(Lib::Memcpy),
-            fmt_ratio(&ratios(r, Lib::Wsmachine, Lib::Tungstenite)),
-            fmt_ratio(&ratios(r, Lib::Wsmachine, Lib::Fastwebsockets)),
-            fmt_ratio(&ratios(r, Lib::Wsmachine, Lib::Memcpy)),
-            ref_vs(Lib::Tungstenite),
-            ref_vs(Lib::Fastwebsockets),
+            fmt_ratio(&ratios(r, ws, Lib::Tungstenite)),
+            fmt_ratio(&ratios(r, ws, Lib::Fastwebsockets)),
+            fmt_ratio(&ratios(r, ws, Lib::TokioWebsockets)),
+            fmt_ratio(&vs_fastest(r, ws)),
+            fmt_ratio(&vs_fastest(r, Lib::WsmachineOwned)),
+            fmt_ratio(&vs_fastest(r, Lib::WsmachineDirect)),
+            fmt_ratio(&ratios(r, ws, Lib::Memcpy)),
+            fastest_peer(r),
             w.target.text,
-            verdict(Lib::Wsmachine),
-            verdict(Lib::WsmachineRef),
+            verdict(ws),
+            verdict(Lib::WsmachineOwned),
+            verdict(Lib::WsmachineDirect),
         );
     }
     out
 }
 
 pub fn alloc_table(rows: &[(&Workload, RowResult)]) -> String {
-    let mut out = String::from(
-        "| workload | wsmachine | wsmachine (ref) | tungstenite | fastwebsockets |\n\
-         |---|--:|--:|--:|--:|\n",
-    );
+    let libs = [
+        Lib::Wsmachine,
+        Lib::WsmachineOwned,
+        Lib::WsmachineDirect,
+        Lib::Tungstenite,
+        Lib::Fastwebsockets,
+        Lib::TokioWebsockets,
+    ];
+    let mut out = String::from("| workload |");
+    for lib in libs {
+        let _ = write!(out, " {} |", lib.name());
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"--:|".repeat(libs.len()));
+    out.push('\n');
     let fmt = |v: Option<f64>| match v {
         None => "–".to_string(),
         Some(v) if v >= 10.0 => format!("{v:.1}"),
         Some(v) => format!("{v:.2}"),
     };
     for (w, r) in rows {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            w.name,
-            fmt(r.allocs_per_msg[Lib::Wsmachine.index()]),
-            fmt(r.allocs_per_msg[Lib::WsmachineRef.index()]),
-            fmt(r.allocs_per_msg[Lib::Tungstenite.index()]),
-            fmt(r.allocs_per_msg[Lib::Fastwebsockets.index()]),
-        );
+        let _ = write!(out, "| {} |", w.name);
+        for lib in libs {
+            let _ = write!(out, " {} |", fmt(r.allocs_per_msg[lib.index()]));
+        }
+        out.push('\n');
     }
     out
 }
 
 pub fn idle_table(idle: &Idle) -> String {
     let mut out = String::from(
-        "| idle connection | wsmachine | tungstenite | fastwebsockets | target | met? |\n\
-         |---|--:|--:|--:|---|---|\n",
+        "| idle connection | wsmachine | tungstenite | fastwebsockets | tokio-websockets | target | met? |\n\
+         |---|--:|--:|--:|--:|---|---|\n",
     );
-    let bytes = |b: &[i64; 3]| b.map(|v| format!("{v} B"));
-    let [a, b, c] = bytes(&idle.fresh);
+    let bytes = |b: &[i64; 4]| b.map(|v| format!("{v} B"));
+    let [a, b, c, d] = bytes(&idle.fresh);
     let ok = if idle.fresh[0] == 0 { "yes" } else { "**no**" };
-    let _ = writeln!(out, "| heap held, fresh | {a} | {b} | {c} | 0 B | {ok} |");
-    let [a, b, c] = bytes(&idle.after_message);
+    let _ = writeln!(
+        out,
+        "| heap held, fresh | {a} | {b} | {c} | {d} | 0 B | {ok} |"
+    );
+    let [a, b, c, d] = bytes(&idle.after_message);
     let ok = if idle.after_message[0] == 0 {
         "yes"
     } else {
@@ -156,23 +194,23 @@ pub fn idle_table(idle: &Idle) -> String {
     };
     let _ = writeln!(
         out,
-        "| heap held after one 1 KiB message | {a} | {b} | {c} | 0 B | {ok} |"
+        "| heap held after one 1 KiB message | {a} | {b} | {c} | {d} | 0 B | {ok} |"
     );
-    let [a, b, c] = idle.size_of.map(|v| format!("{v} B"));
-    let ok = if idle.size_of[0] <= 128 {
+    let [a, b, c, d] = idle.size_of.map(|v| format!("{v} B"));
+    let ok = if idle.size_of[0] <= 192 {
         "yes"
     } else {
         "**no**"
     };
     let _ = writeln!(
         out,
-        "| `size_of` of the connection (without transport) | {a} | {b} | {c} | ≤ 128 B | {ok} |"
+        "| `size_of` of the connection (without transport) | {a} | {b} | {c} | {d} | ≤ 192 B | {ok} |"
     );
-    let [a, b, c] = idle.event_size.map(|v| format!("{v} B"));
+    let [a, b, c, d] = idle.event_size.map(|v| format!("{v} B"));
     let _ = writeln!(
         out,
         "| `size_of` of one read's result (`Option<Event>` / `Option<EventRef>`, \
-         `Result<Message>`, `Frame`) | {a} / {} B | {b} | {c} | – | – |",
+         `Result<Message>`, `Frame`, `Option<Result<Message>>`) | {a} / {} B | {b} | {c} | {d} | – | – |",
         idle.event_ref_size
     );
     out

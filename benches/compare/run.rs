@@ -7,7 +7,8 @@ use crate::job::{DecodeJob, EncodeJob, Tally};
 use crate::measure::seconds_per_pass;
 use crate::streams::Sink;
 use crate::workloads::{Op, Workload};
-use crate::{fws, tung, wsm};
+use crate::wsm::{Drain, Feed};
+use crate::{fws, tung, tws, wsm};
 use std::hint::black_box;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -15,39 +16,56 @@ use tokio::runtime::Runtime;
 /// The contestants; `Memcpy` is the yardstick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lib {
-    /// `poll_event`: owned messages, the same contract as the peers'.
+    /// The headline: reads from the in-memory socket into a caller buffer, `receive`,
+    /// `poll_event_ref` (messages lent until the next call).
     Wsmachine,
+    /// The same reads, `poll_event` (owned messages, the peers' contract; decode rows only).
+    WsmachineOwned,
+    /// `receive` straight on the pre-built input (no caller copy), `poll_event_ref`: the
+    /// bound for a receive API that reads into the engine (decode rows only).
+    WsmachineDirect,
     Tungstenite,
     Fastwebsockets,
+    TokioWebsockets,
     Memcpy,
-    /// `poll_event_ref`: messages lent until the next call (decode rows only).
-    WsmachineRef,
 }
 
 /// How many [`Lib`]s there are.
-pub const LIBS: usize = 5;
+pub const LIBS: usize = 7;
 
 impl Lib {
     pub const ALL: [Lib; LIBS] = [
         Lib::Wsmachine,
-        Lib::WsmachineRef,
+        Lib::WsmachineOwned,
+        Lib::WsmachineDirect,
         Lib::Tungstenite,
         Lib::Fastwebsockets,
+        Lib::TokioWebsockets,
         Lib::Memcpy,
     ];
+
+    /// The peers wsmachine is compared with; ratios are against the fastest of them.
+    pub const PEERS: [Lib; 3] = [Lib::Tungstenite, Lib::Fastwebsockets, Lib::TokioWebsockets];
 
     pub fn name(self) -> &'static str {
         match self {
             Lib::Wsmachine => "wsmachine",
-            Lib::WsmachineRef => "wsmachine-ref",
+            Lib::WsmachineOwned => "wsmachine-owned",
+            Lib::WsmachineDirect => "wsmachine-direct",
             Lib::Tungstenite => "tungstenite",
             Lib::Fastwebsockets => "fastwebsockets",
+            Lib::TokioWebsockets => "tokio-websockets",
             Lib::Memcpy => "memcpy",
         }
     }
 
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// A variant of wsmachine that differs from [`Lib::Wsmachine`] only on the receiving side.
+    pub fn is_receive_variant(self) -> bool {
+        matches!(self, Lib::WsmachineOwned | Lib::WsmachineDirect)
     }
 }
 
@@ -110,10 +128,12 @@ pub fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
 
 fn decode(lib: Lib, job: &DecodeJob<'_>, full: bool, rt: &Runtime, copy_to: &mut [u8]) -> Tally {
     match lib {
-        Lib::Wsmachine => wsm::decode(job, full),
-        Lib::WsmachineRef => wsm::decode_ref(job, full),
+        Lib::Wsmachine => wsm::decode(job, full, Feed::Socket, Drain::Ref),
+        Lib::WsmachineOwned => wsm::decode(job, full, Feed::Socket, Drain::Owned),
+        Lib::WsmachineDirect => wsm::decode(job, full, Feed::Direct, Drain::Ref),
         Lib::Tungstenite => tung::decode(job, full),
         Lib::Fastwebsockets => fws::decode(rt, job, full),
+        Lib::TokioWebsockets => tws::decode(rt, job, full),
         Lib::Memcpy => {
             copy_to.copy_from_slice(job.stream);
             black_box(&copy_to);
@@ -161,10 +181,11 @@ fn encode(
     copy: (&[u8], &mut [u8]),
 ) -> Sink {
     match lib {
-        // Sending has one API; the borrowed variant only differs on the receiving side.
-        Lib::Wsmachine | Lib::WsmachineRef => wsm::encode(job, sink),
+        // Sending has one API; the variants only differ on the receiving side.
+        Lib::Wsmachine | Lib::WsmachineOwned | Lib::WsmachineDirect => wsm::encode(job, sink),
         Lib::Tungstenite => tung::encode(job, sink),
         Lib::Fastwebsockets => fws::encode(rt, job, sink),
+        Lib::TokioWebsockets => tws::encode(rt, job, sink),
         Lib::Memcpy => {
             let (from, to) = copy;
             to.copy_from_slice(from);
@@ -209,7 +230,7 @@ fn run_encode(job: &EncodeJob<'_>, s: &Settings, rt: &Runtime) -> RowResult {
         .libs
         .iter()
         .copied()
-        .filter(|&l| l != Lib::WsmachineRef)
+        .filter(|l| !l.is_receive_variant())
         .collect();
     let s = &Settings { libs, ..*s };
     for &lib in s.libs.iter().filter(|_| s.checks) {
@@ -264,17 +285,17 @@ fn rotated(libs: &[Lib], run: usize) -> impl Iterator<Item = &Lib> {
     libs[k..].iter().chain(&libs[..k])
 }
 
-/// Heap held by an idle connection, per library.
+/// Heap held by an idle connection, per library: wsmachine, then the [`Lib::PEERS`].
 pub struct Idle {
     /// Right after the connection is set up (handshake done elsewhere).
-    pub fresh: [i64; 3],
+    pub fresh: [i64; 4],
     /// After one 1 KiB message went through and was handed out.
-    pub after_message: [i64; 3],
+    pub after_message: [i64; 4],
     /// `size_of` of the library's connection state, without the transport.
-    pub size_of: [usize; 3],
+    pub size_of: [usize; 4],
     /// `size_of` of what one read hands out: wsmachine's `Event` (and `EventRef`),
-    /// tungstenite's `Message`, fastwebsockets' `Frame`.
-    pub event_size: [usize; 3],
+    /// tungstenite's `Message`, fastwebsockets' `Frame`, tokio-websockets' `Message`.
+    pub event_size: [usize; 4],
     pub event_ref_size: usize,
 }
 
@@ -282,26 +303,34 @@ pub fn idle(rt: &Runtime) -> Idle {
     let plaintext = inputs::plaintext(Kind::Binary, 1024);
     let message = inputs::client_stream(Kind::Binary, &plaintext, 1, None);
     let m = message.as_slice();
+    let replay = std::mem::size_of::<crate::streams::Replay<'static>>();
     Idle {
         fresh: [
             held(|| wsm::open(wsmachine::Role::Server)),
             held(|| tung::idle(&[])),
             held(|| fws::idle(rt, &[])),
+            held(|| tws::idle(rt, &[])),
         ],
         after_message: [
             held(|| wsm::idle_after(m)),
             held(|| tung::idle(m)),
             held(|| fws::idle(rt, m)),
+            held(|| tws::idle(rt, m)),
         ],
         size_of: [
             std::mem::size_of::<wsmachine::Connection>(),
             std::mem::size_of::<tungstenite::WebSocket<()>>(),
             std::mem::size_of::<fastwebsockets::WebSocket<()>>(),
+            // Its stream type needs a transport: the in-memory one, minus its own size.
+            std::mem::size_of::<tokio_websockets::WebSocketStream<crate::streams::Replay<'static>>>(
+            ) - replay,
         ],
         event_size: [
             std::mem::size_of::<Option<wsmachine::Event>>(),
             std::mem::size_of::<tungstenite::Result<tungstenite::Message>>(),
             std::mem::size_of::<fastwebsockets::Frame<'static>>(),
+            std::mem::size_of::<Option<Result<tokio_websockets::Message, tokio_websockets::Error>>>(
+            ),
         ],
         event_ref_size: std::mem::size_of::<Option<wsmachine::EventRef<'static>>>(),
     }

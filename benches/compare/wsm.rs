@@ -1,10 +1,12 @@
-//! wsmachine driven as an application would drive it over a socket: feed each read with
-//! `receive`, drain `poll_event` (owned messages, as the peers hand out) or `poll_event_ref`
-//! (messages lent until the next call), write `pending_output` and `consume_output` it.
+//! wsmachine driven as an application would drive it over a socket: read from the socket into
+//! a buffer, feed it with `receive`, drain `poll_event_ref` (messages lent until the next
+//! call) or `poll_event` (owned messages, as the peers hand out), write `pending_output` and
+//! `consume_output` it.
 
 use crate::inputs::Kind;
 use crate::job::{DecodeJob, EncodeJob, Tally};
-use crate::streams::Sink;
+use crate::streams::{Replay, Sink};
+use std::io::Read;
 use wsmachine::{Connection, Event, EventRef, Options, Role, Upgraded};
 
 /// A connection whose handshake happened elsewhere, with the default options, its `Open`
@@ -17,41 +19,84 @@ pub fn open(role: Role) -> Connection {
     conn
 }
 
+/// Where wsmachine's input comes from in a decode pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// What a server pays: each read goes from the in-memory socket into the caller's 64 KiB
+    /// buffer (the copy every `read(2)` makes), then into `receive`.
+    Socket,
+    /// `receive` straight on the pre-built input, skipping the caller's copy: the bound a
+    /// receive API that reads into the engine could reach.
+    Direct,
+}
+
+/// How the messages are drained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drain {
+    /// `poll_event_ref`: messages lent until the next call.
+    Ref,
+    /// `poll_event`: owned messages, the same contract as tungstenite's and
+    /// tokio-websockets' `Message`.
+    Owned,
+}
+
 /// One server-side pass over `job`.
-pub fn decode(job: &DecodeJob<'_>, full: bool) -> Tally {
+pub fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) -> Tally {
     let mut conn = open(Role::Server);
     let mut tally = Tally::default();
-    for read in job.stream.chunks(job.chunk) {
-        conn.receive(read);
-        while let Some(event) = conn.poll_event() {
-            match event {
-                Event::Binary(b) => tally.add(job.kind, Kind::Binary, &b, job, full),
-                Event::Text(t) => tally.add(job.kind, Kind::Text, t.as_bytes(), job, full),
-                other => panic!("wsmachine: unexpected event {other:?}"),
+    match feed {
+        Feed::Socket => {
+            let mut socket = Replay::new(job.stream, job.chunk);
+            let mut buf = vec![0u8; job.chunk];
+            loop {
+                let n = socket.read(&mut buf).expect("in-memory read");
+                if n == 0 {
+                    break;
+                }
+                conn.receive(&buf[..n]);
+                drain_events(&mut conn, job, full, drain, &mut tally);
             }
         }
-        // Nothing is due to the peer for data frames; a real server would write it here.
-        debug_assert!(conn.pending_output().is_empty());
+        Feed::Direct => {
+            for read in job.stream.chunks(job.chunk) {
+                conn.receive(read);
+                drain_events(&mut conn, job, full, drain, &mut tally);
+            }
+        }
     }
     tally
 }
 
-/// One server-side pass over `job` with borrowed events.
-pub fn decode_ref(job: &DecodeJob<'_>, full: bool) -> Tally {
-    let mut conn = open(Role::Server);
-    let mut tally = Tally::default();
-    for read in job.stream.chunks(job.chunk) {
-        conn.receive(read);
-        while let Some(event) = conn.poll_event_ref() {
-            match event {
-                EventRef::Binary(b) => tally.add(job.kind, Kind::Binary, b, job, full),
-                EventRef::Text(t) => tally.add(job.kind, Kind::Text, t.as_bytes(), job, full),
-                other => panic!("wsmachine: unexpected event {other:?}"),
+#[inline]
+fn drain_events(
+    conn: &mut Connection,
+    job: &DecodeJob<'_>,
+    full: bool,
+    drain: Drain,
+    tally: &mut Tally,
+) {
+    match drain {
+        Drain::Ref => {
+            while let Some(event) = conn.poll_event_ref() {
+                match event {
+                    EventRef::Binary(b) => tally.add(job.kind, Kind::Binary, b, job, full),
+                    EventRef::Text(t) => tally.add(job.kind, Kind::Text, t.as_bytes(), job, full),
+                    other => panic!("wsmachine: unexpected event {other:?}"),
+                }
             }
         }
-        debug_assert!(conn.pending_output().is_empty());
+        Drain::Owned => {
+            while let Some(event) = conn.poll_event() {
+                match event {
+                    Event::Binary(b) => tally.add(job.kind, Kind::Binary, &b, job, full),
+                    Event::Text(t) => tally.add(job.kind, Kind::Text, t.as_bytes(), job, full),
+                    other => panic!("wsmachine: unexpected event {other:?}"),
+                }
+            }
+        }
     }
-    tally
+    // Nothing is due to the peer for data frames; a real server would write it here.
+    debug_assert!(conn.pending_output().is_empty());
 }
 
 /// One client-side pass: `count` binary messages, each written out as soon as it is queued.
