@@ -7,7 +7,7 @@
 //! ```
 //!
 //! A client that falls more than `--backlog` messages (default 1024) behind the others, or
-//! whose socket accepts nothing for 5 s, is closed with 1013 ("try again later") instead of
+//! whose socket accepts nothing for 10 s, is closed with 1013 ("try again later") instead of
 //! letting the server's memory grow. Idle clients get keepalive pings every 20 s. It prints
 //! `chat server listening on ws://ADDR/` on stderr once ready.
 
@@ -21,6 +21,8 @@ use wsmachine::{CloseCode, Options, ServerConfig};
 use wsmachine_tokio::{Message, WebSocketStream};
 
 const USAGE: &str = "usage: tokio_chat_server [ADDR] [--backlog N]";
+/// A client whose socket accepts nothing for this long is too slow.
+const SLOW_AFTER: Duration = Duration::from_secs(10);
 
 async fn serve(tcp: TcpStream, id: u64, room: Arc<broadcast::Sender<Arc<str>>>) {
     let _ = tcp.set_nodelay(true);
@@ -45,10 +47,10 @@ async fn serve(tcp: TcpStream, id: u64, room: Arc<broadcast::Sender<Arc<str>>>) 
             },
             line = inbox.recv() => match line {
                 // `send` hands the line to the engine and writes it out; a client whose
-                // socket stays full for 5 s is too slow.
+                // socket stays full for SLOW_AFTER is too slow.
                 Ok(line) => {
                     let send = write.send(Message::text(&*line));
-                    match tokio::time::timeout(Duration::from_secs(5), send).await {
+                    match tokio::time::timeout(SLOW_AFTER, send).await {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => break,
                         Err(_) => {
