@@ -2,34 +2,12 @@
 //! in this binary, so the global allocation counter sees nothing else.
 
 mod common;
+mod counting_alloc;
 
 use common::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use counting_alloc::live;
 use wsmachine::deflate::DeflateConfig;
 use wsmachine::{ClientConfig, Connection, Options, ServerConfig};
-
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: delegates to the system allocator and only counts the bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn drain(c: &mut Connection) {
     while c.poll_event_ref().is_some() {}
@@ -56,23 +34,23 @@ fn memory_follows_bytes_received() {
             c
         })
         .collect();
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = live();
     for c in &mut conns {
         c.receive(&header(16 << 20));
         drain(c);
     }
-    let per_conn = (LIVE.load(Ordering::SeqCst) - before) / 200;
+    let per_conn = (live() - before) / 200;
     eprintln!("after a header announcing 16 MiB: {per_conn} bytes per connection");
     assert!(per_conn <= 128 << 10, "{per_conn} bytes per connection");
 
     // As the payload arrives, memory follows it (about one read ahead).
     let c = &mut conns[0];
-    let start = LIVE.load(Ordering::SeqCst);
+    let start = live();
     for _ in 0..16 {
         c.receive(&[0; 64 << 10]);
         drain(c);
     }
-    let grown = LIVE.load(Ordering::SeqCst) - start;
+    let grown = live() - start;
     eprintln!("after 1 MiB of it: {grown} bytes more");
     assert!(grown <= 3 << 20, "{grown}");
     drop(conns);
@@ -87,13 +65,13 @@ fn memory_follows_bytes_received() {
     );
     c.receive(REQUEST);
     drain(&mut c);
-    let start = LIVE.load(Ordering::SeqCst);
+    let start = live();
     c.receive(&header(1 << 62));
     drain(&mut c);
     c.receive(&[7; 1000]);
     drain(&mut c);
     assert_eq!(c.state(), wsmachine::State::Open);
-    let grown = LIVE.load(Ordering::SeqCst) - start;
+    let grown = live() - start;
     assert!(grown <= 128 << 10, "{grown}");
 
     drop(c);
@@ -110,7 +88,7 @@ fn deflate_memory() {
                 .server_no_context_takeover(no_context_takeover)
                 .client_no_context_takeover(no_context_takeover)
         };
-        let before_pair = LIVE.load(Ordering::SeqCst);
+        let before_pair = live();
         let mut p = Pair::new(
             ClientConfig::new("localhost", "/").deflate(deflate()),
             ServerConfig::new().deflate(deflate()),
@@ -120,7 +98,7 @@ fn deflate_memory() {
         p.client_events.clear();
         drain(&mut p.client);
         drain(&mut p.server);
-        let pair = LIVE.load(Ordering::SeqCst) - before_pair;
+        let pair = live() - before_pair;
         let text = "Привет, сервер! ".repeat(200);
         p.client.send_text(&text).unwrap();
         let frames = p.client.take_output();
@@ -129,15 +107,15 @@ fn deflate_memory() {
             big.extend_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
         }
         // The server's share only: the client is idle from here on.
-        let start = LIVE.load(Ordering::SeqCst);
+        let start = live();
         p.server.receive(&frames);
         drain(&mut p.server);
         p.server.send_text(&text).unwrap();
         drain(&mut p.server);
-        let after_echo = LIVE.load(Ordering::SeqCst) - start;
+        let after_echo = live() - start;
         p.server.send_binary(&big).unwrap();
         drain(&mut p.server);
-        let after_big = LIVE.load(Ordering::SeqCst) - start;
+        let after_big = live() - start;
         eprintln!(
             "deflate, no_context_takeover {no_context_takeover}: an open idle pair {pair} B, server \
              after an echo +{after_echo} B, after sending 1 MiB +{after_big} B"

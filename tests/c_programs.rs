@@ -120,22 +120,7 @@ fn python_websockets_against_c_echo_server() {
         return skip("python_websockets_against_c_echo_server", &reason);
     }
     let server = c_server("echo_server");
-    let script = c_support::manifest_dir().join("tests/python/echo_client.py");
-    for scenario in ["text", "binary", "large", "fragmented", "ping", "close"] {
-        let out = run_with_timeout(
-            Command::new("python3")
-                .arg(&script)
-                .arg(server.port.to_string())
-                .arg(scenario),
-            TIMEOUT,
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
-            "scenario {scenario}: {}",
-            describe(&out)
-        );
-    }
+    c_support::python_echo_scenarios(server.port, TIMEOUT);
     let (status, stderr) = server.stop();
     assert!(status.success(), "{stderr}");
 }

@@ -3,34 +3,12 @@
 //! global allocation counter sees nothing else.)
 
 mod common;
+mod counting_alloc;
 
 use common::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use counting_alloc::live;
 use wsmachine::frame::OpCode;
 use wsmachine::{Connection, ServerConfig};
-
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: delegates to the system allocator and only counts the bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn drain(c: &mut Connection) {
     while c.poll_event_ref().is_some() {}
@@ -44,16 +22,12 @@ fn idle_server_holds_no_heap() {
     frames.extend(cframe(false, OpCode::Binary, &[1; 3000]));
     frames.extend(cframe(true, OpCode::Ping, b"p"));
     frames.extend(cframe(true, OpCode::Continuation, &[2; 3000]));
-    let baseline = LIVE.load(Ordering::SeqCst);
+    let baseline = live();
 
     let mut server = Connection::server(ServerConfig::new());
     server.receive(REQUEST);
     drain(&mut server);
-    assert_eq!(
-        LIVE.load(Ordering::SeqCst) - baseline,
-        0,
-        "after the handshake"
-    );
+    assert_eq!(live() - baseline, 0, "after the handshake");
 
     let mut seen = Vec::new();
     for piece in [&frames[..5000], &frames[5000..]] {
@@ -74,7 +48,7 @@ fn idle_server_holds_no_heap() {
     drop(server.take_output());
     server.send_binary(&[0; 100]).unwrap();
     drop(server.take_output());
-    assert_eq!(LIVE.load(Ordering::SeqCst) - baseline, 0, "after traffic");
+    assert_eq!(live() - baseline, 0, "after traffic");
     eprintln!(
         "size_of::<Connection>() = {}",
         std::mem::size_of::<Connection>()

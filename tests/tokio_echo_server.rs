@@ -8,40 +8,19 @@
 mod c_support;
 mod child_process;
 
-use c_support::{python_websockets_ready, tokio_example, WsClient};
-use child_process::{describe, run_with_timeout, skip, KillOnDrop};
+use c_support::{python_websockets_ready, tokio_example, RustEchoServer, WsClient};
+use child_process::skip;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The tokio echo server on a free port, with `args`; its port.
-fn start(args: &[&str]) -> (KillOnDrop, u16) {
-    let program = tokio_example("tokio_echo_server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(program)
-        .arg(format!("127.0.0.1:{port}"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the tokio echo server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (KillOnDrop(child), port)
+fn start(args: &[&str]) -> (RustEchoServer, u16) {
+    let server = RustEchoServer::start_program_with(tokio_example("tokio_echo_server"), args);
+    let port = server.port;
+    (server, port)
 }
 
 #[test]
@@ -50,22 +29,7 @@ fn python_websockets_against_the_tokio_echo_server() {
         return skip("python_websockets_against_the_tokio_echo_server", &reason);
     }
     let (_server, port) = start(&[]);
-    let script = c_support::manifest_dir().join("tests/python/echo_client.py");
-    for scenario in ["text", "binary", "large", "fragmented", "ping", "close"] {
-        let out = run_with_timeout(
-            Command::new("python3")
-                .arg(&script)
-                .arg(port.to_string())
-                .arg(scenario),
-            TIMEOUT,
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
-            "scenario {scenario}: {}",
-            describe(&out)
-        );
-    }
+    c_support::python_echo_scenarios(port, TIMEOUT);
 }
 
 #[test]

@@ -143,6 +143,27 @@ pub fn python_websockets_ready() -> Result<(), String> {
     }
 }
 
+/// Runs Python's `websockets` client (`tests/python/echo_client.py`) against the echo server
+/// on `port`, one process per scenario; panics naming the first that fails.
+pub fn python_echo_scenarios(port: u16, timeout: Duration) {
+    let script = manifest_dir().join("tests/python/echo_client.py");
+    for scenario in ["text", "binary", "large", "fragmented", "ping", "close"] {
+        let out = crate::child_process::run_with_timeout(
+            Command::new("python3")
+                .arg(&script)
+                .arg(port.to_string())
+                .arg(scenario),
+            timeout,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
+            "scenario {scenario}: {}",
+            crate::child_process::describe(&out)
+        );
+    }
+}
+
 /// A server process on 127.0.0.1, killed when dropped.
 pub struct Server {
     pub child: KillOnDrop,
@@ -394,11 +415,17 @@ impl RustEchoServer {
 
     /// A build of `examples/echo_server` at `program`, on a free port.
     pub fn start_program(program: PathBuf) -> RustEchoServer {
+        RustEchoServer::start_program_with(program, &[])
+    }
+
+    /// A program taking the Rust echo server's arguments, on a free port, with `args`.
+    pub fn start_program_with(program: PathBuf, args: &[&str]) -> RustEchoServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let child = Command::new(program)
             .arg(format!("127.0.0.1:{port}"))
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
