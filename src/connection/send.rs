@@ -9,6 +9,9 @@ use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
 use crate::time::Instant;
 use bytes::BufMut;
 
+/// Unwritten output past which a ping replaces the pong still waiting instead of adding one.
+const PONG_BACKLOG: usize = 4 << 10;
+
 impl Connection {
     /// A whole message, which may not interrupt a fragmented one.
     #[inline]
@@ -80,7 +83,11 @@ impl Connection {
     /// The automatic answer to a ping. Only the latest ping needs one (RFC 6455 §5.5.3), so
     /// a pong still wholly unwritten is replaced: at most one is ever pending.
     pub(super) fn answer_ping(&mut self, payload: &[u8]) {
-        if let Some((at, len)) = self.pending_pong.take() {
+        // Every ping gets its pong while little output waits (peers such as the Autobahn
+        // TestSuite expect one each); past PONG_BACKLOG only the latest is answered (RFC 6455
+        // §5.5.3), so pings into an undrained connection cannot grow its output.
+        let backlogged = self.output.len() >= PONG_BACKLOG;
+        if let Some((at, len)) = self.pending_pong.take().filter(|_| backlogged) {
             if at + len == self.output.len() {
                 self.output.truncate(at);
             } else {
