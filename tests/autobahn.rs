@@ -374,7 +374,8 @@ fn fuzzingserver_for_the_rust_client() {
     let log = std::fs::File::create(outdir.join("wstest.log")).unwrap();
     let mut suite = KillOnDrop(
         Command::new(&wstest)
-            .args(["-m", "fuzzingserver", "-s"])
+            // No embedded web server: its fixed port 8080 would collide with anything there.
+            .args(["-m", "fuzzingserver", "--webport", "0", "-s"])
             .arg(&spec)
             .current_dir(&outdir)
             .stdin(Stdio::null())
