@@ -177,16 +177,23 @@ async fn keepalive_drops_a_peer_that_never_answers() {
     peer.await.unwrap();
 }
 
+/// A peer's half of the opening handshake, done by a bare engine on `peer`: it reads the
+/// request (one read) and writes the 101; what the peer does next is the test's.
+async fn answer_the_handshake(peer: &mut DuplexStream) {
+    let mut server = wsmachine::Connection::server(ServerConfig::new());
+    let mut buf = vec![0u8; 4096];
+    let n = peer.read(&mut buf).await.unwrap();
+    server.receive(&buf[..n]);
+    while server.poll_event().is_some() {}
+    peer.write_all(&server.take_output()).await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn close_ends_within_the_close_timeout_when_the_peer_never_answers() {
     let (a, mut b) = tokio::io::duplex(1 << 16);
     let peer = tokio::spawn(async move {
-        let mut server = wsmachine::Connection::server(ServerConfig::new());
+        answer_the_handshake(&mut b).await;
         let mut buf = vec![0u8; 4096];
-        let n = b.read(&mut buf).await.unwrap();
-        server.receive(&buf[..n]);
-        while server.poll_event().is_some() {}
-        b.write_all(&server.take_output()).await.unwrap();
         // Then silence, without ending the transport.
         while b.read(&mut buf).await.unwrap_or(0) > 0 {}
     });
@@ -343,12 +350,7 @@ async fn echo_tcp(mut ws: WebSocketStream<tokio::net::TcpStream>) -> bool {
 async fn close_ends_even_when_the_peer_reads_nothing_at_all() {
     let (a, mut b) = tokio::io::duplex(8 << 10);
     let peer = tokio::spawn(async move {
-        let mut server = wsmachine::Connection::server(ServerConfig::new());
-        let mut buf = vec![0u8; 4096];
-        let n = b.read(&mut buf).await.unwrap();
-        server.receive(&buf[..n]);
-        while server.poll_event().is_some() {}
-        b.write_all(&server.take_output()).await.unwrap();
+        answer_the_handshake(&mut b).await;
         // Then it never reads again, and keeps the transport open.
         tokio::time::sleep(Duration::from_secs(3600)).await;
         drop(b);
