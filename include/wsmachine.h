@@ -260,8 +260,9 @@ typedef struct wsm_client_config wsm_client_config;
  * One connection, client or server. Create with `wsm_conn_client_new` or
  * `wsm_conn_server_new`, free with `wsm_conn_free` in any state.
  *
- * The driving loop: feed what the transport reads to `wsm_conn_receive` (and its end to
- * `wsm_conn_receive_eof`); after every call drain `wsm_conn_next_event` until
+ * The driving loop: read from the transport into `wsm_conn_receive_buffer` and report the
+ * count with `wsm_conn_commit_received` (or feed bytes read elsewhere to `wsm_conn_receive`),
+ * and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_next_event` until
  * `WSM_EVENT_NONE`, write `wsm_conn_pending_output` and report what was written with
  * `wsm_conn_consume_output`, and call `wsm_conn_handle_timeout` at the instant
  * `wsm_conn_poll_timeout` gives. The library never reads a clock: times are the caller's
@@ -486,28 +487,6 @@ wsm_result wsm_conn_server_new(const wsm_server_config *config, wsm_conn **out);
  * yet and not used again after this call.
  */
 void wsm_conn_free(wsm_conn *conn);
-
-/**
- * Feeds `len` bytes read from the transport. Events, output and a state change may follow;
- * a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
- * the connection closed is ignored. `data` may be NULL when `len` is 0.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `data` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_receive(wsm_conn *conn, const uint8_t *data, size_t len);
-
-/**
- * The transport ended (the peer closed it or a read failed). Before the closing handshake
- * completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
- *
- * # Safety
- * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
- * used by another thread during the call.
- */
-wsm_result wsm_conn_receive_eof(wsm_conn *conn);
 
 /**
  * Tells the connection the time, `now_ms` milliseconds on the caller's monotonic clock,
@@ -937,6 +916,58 @@ wsm_result wsm_options_set_stream_fragments(wsm_options *options, bool on);
  * during the call.
  */
 wsm_result wsm_options_set_max_output_buffer(wsm_options *options, size_t bytes);
+
+/**
+ * Feeds `len` bytes read from the transport. Events, output and a state change may follow;
+ * a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
+ * the connection closed is ignored. `data` may be NULL when `len` is 0.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_receive(wsm_conn *conn, const uint8_t *data, size_t len);
+
+/**
+ * The transport ended (the peer closed it or a read failed). Before the closing handshake
+ * completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
+ */
+wsm_result wsm_conn_receive_eof(wsm_conn *conn);
+
+/**
+ * Lends room in the connection's input buffer for the transport to read into: sets `*buf`
+ * and `*len` to at least `min` writable bytes (at least one; more when a large frame is
+ * arriving). Read into it, then report how many bytes were read with
+ * `wsm_conn_commit_received`: the bytes are received without being copied again.
+ *
+ * The memory is initialised. `*buf` stays valid until the next call on `conn`, which should
+ * be `wsm_conn_commit_received`; after any other call, ask again. An idle connection holds no
+ * buffer: it is taken here and freed once every byte received is decoded, so ask with the
+ * size of a typical read (for example 16384).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `buf` and `len` are NULL or valid for writing a pointer and a `size_t`.
+ */
+wsm_result wsm_conn_receive_buffer(wsm_conn *conn, size_t min, uint8_t **buf, size_t *len);
+
+/**
+ * The transport wrote `n` bytes at the start of the buffer the last
+ * `wsm_conn_receive_buffer` lent: they are received, as by `wsm_conn_receive` (drain
+ * `wsm_conn_next_event` next). `WSM_ERR_INVALID_ARGUMENT`, taking nothing, when `n` is
+ * larger than that buffer or another call on `conn` came in between.
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
+ */
+wsm_result wsm_conn_commit_received(wsm_conn *conn, size_t n);
 
 /**
  * A static, NUL-terminated English description of a result code (any number is accepted;

@@ -237,6 +237,9 @@ pub enum Error {
     /// More output is waiting than `Options::max_output_buffer` allows; nothing was
     /// written. Write out `pending_output` first.
     OutputBufferFull,
+    /// `commit_received` counted more bytes than the last `receive_buffer` lent, or another
+    /// call on the connection came between them; nothing was taken.
+    UncommittableInput,
 }
 
 impl fmt::Display for Error {
@@ -260,6 +263,9 @@ impl fmt::Display for Error {
             Self::NoRandomSource => f.write_str("no random source available"),
             Self::InvalidStatus(s) => write!(f, "status {s} is not an HTTP error status"),
             Self::OutputBufferFull => f.write_str("the output buffer is full; write it out first"),
+            Self::UncommittableInput => {
+                f.write_str("more bytes committed than the last receive buffer lent")
+            }
         }
     }
 }

@@ -102,10 +102,6 @@ const FUSED_BLOCK: usize = 4096;
 /// as the next piece of a text with `utf8`, block by block, so each block is validated while
 /// it is cache-hot instead of after the whole piece went through the cache. Stops at the
 /// first invalid block: the bytes after it are left masked (the connection fails anyway).
-///
-/// What `connection::recv` does inline today for frames unmasked in place; meant to replace
-/// that loop.
-#[allow(dead_code)] // wired into connection::recv separately (issue 11)
 pub(crate) fn unmask_and_validate(
     buf: &mut [u8],
     key: [u8; 4],
@@ -124,11 +120,6 @@ pub(crate) fn unmask_and_validate(
 /// validates it as the next piece of a text with `utf8`, block by block as
 /// [`unmask_and_validate`]. On error, `out` holds the blocks up to and including the invalid
 /// one.
-///
-/// Meant for the reassembly path of `connection::recv`, which today appends a whole fragment
-/// with [`extend_masked`] and validates it afterwards, when its start has left the L1 cache
-/// for fragments beyond a few tens of KiB.
-#[allow(dead_code)] // wired into connection::recv separately (issue 11)
 pub(crate) fn extend_unmasked_validated(
     out: &mut bytes::BytesMut,
     src: &[u8],
@@ -146,8 +137,9 @@ pub(crate) fn extend_unmasked_validated(
     Ok(())
 }
 
+/// `key` as seen from byte `offset` of the payload.
 #[inline]
-fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
+pub(crate) fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
     // Byte i of the rotated key is byte (i + offset) % 4 of the original.
     let k = u32::from_le_bytes(key).rotate_right(8 * (offset as u32 & 3));
     k.to_le_bytes()

@@ -1,6 +1,13 @@
 //! The received bytes and the decoder's place in them: the input buffer, how much of it is
 //! decoded, and how far the payload of the frame in progress is unmasked and validated. The
 //! decode loop (`recv`) moves these; the rest of the connection only resets them.
+//!
+//! Bytes arrive two ways: copied in by `push` (`Connection::receive`), or read by the
+//! transport straight into the buffer's spare room (`offer`, then `commit`:
+//! `Connection::receive_buffer` and `commit_received`). For the second, the room must be
+//! initialised memory, and zeroing it for every read would cost a pass over memory as large
+//! as the copy it saves. So the buffer is kept initialised up to `buf.len()`, beyond the
+//! received bytes (`end`): room is zeroed once, when the buffer grows, and reused after.
 
 use crate::frame::FrameHeader;
 use bytes::{Buf, Bytes, BytesMut};
@@ -13,8 +20,11 @@ const GROWTH: usize = 4;
 
 #[derive(Default)]
 pub(super) struct Input {
-    pub(super) buf: BytesMut,
-    /// How much of `buf` is decoded and no longer needed.
+    /// `..end`: received bytes; `end..`: initialised room for the next read.
+    buf: BytesMut,
+    /// Where the received bytes end.
+    end: usize,
+    /// How much of the received bytes is decoded and no longer needed.
     pub(super) rpos: usize,
     /// The frame whose payload is arriving.
     pub(super) frame: Option<FrameHeader>,
@@ -23,21 +33,45 @@ pub(super) struct Input {
     /// Payload bytes of that frame already unmasked (`push` may unmask as it copies).
     pub(super) unmasked: usize,
     /// The size of the last read, to leave room for the next one past a frame's end.
-    pub(super) last_read: usize,
+    last_read: usize,
+    /// The room the last `offer` lent, while nothing has moved the bytes since.
+    offered: usize,
 }
 
 impl Input {
-    /// Appends bytes read from the transport, after dropping what was decoded.
+    /// The received bytes not yet decoded.
+    #[inline]
+    pub(super) fn unread(&self) -> &[u8] {
+        &self.buf[self.rpos..self.end]
+    }
+
+    /// The same, to unmask in place.
+    #[inline]
+    pub(super) fn unread_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.rpos..self.end]
+    }
+
+    /// Everything received (the opening handshake looks at it from the start).
+    #[inline]
+    pub(super) fn received(&self) -> &[u8] {
+        &self.buf[..self.end]
+    }
+
+    /// Takes the first `n` received bytes (the HTTP head of the opening handshake).
+    pub(super) fn take_head(&mut self, n: usize) -> BytesMut {
+        self.offered = 0;
+        let n = n.min(self.end);
+        self.end -= n;
+        self.rpos = self.rpos.saturating_sub(n);
+        self.buf.split_to(n)
+    }
+
+    /// Appends bytes read from the transport.
     /// `decoding`: frames are being decoded, so a masked payload may be unmasked on the way.
     pub(super) fn push(&mut self, data: &[u8], decoding: bool) {
-        if self.rpos > 0 {
-            // A fully drained buffer is reused from its start.
-            if self.rpos == self.buf.len() {
-                self.buf.clear();
-            } else {
-                self.buf.advance(self.rpos);
-            }
-            self.rpos = 0;
+        self.drop_decoded();
+        if self.buf.capacity() - self.end < data.len() {
+            self.make_room(data.len());
         }
         self.last_read = data.len();
         let rest = if decoding {
@@ -45,7 +79,20 @@ impl Input {
         } else {
             data
         };
-        self.buf.extend_from_slice(rest);
+        self.append(rest);
+    }
+
+    /// Copies `data` after the received bytes: into the initialised room as far as it goes,
+    /// the rest appended.
+    fn append(&mut self, data: &[u8]) {
+        let room = self.buf.len() - self.end;
+        let (into_room, beyond) = data.split_at(data.len().min(room));
+        self.buf[self.end..self.end + into_room.len()].copy_from_slice(into_room);
+        self.end += into_room.len();
+        if !beyond.is_empty() {
+            self.buf.extend_from_slice(beyond);
+            self.end = self.buf.len();
+        }
     }
 
     /// While a masked frame's payload is arriving, it is unmasked as it is copied in (one
@@ -59,16 +106,109 @@ impl Input {
         else {
             return data;
         };
-        let have = self.buf.len() - self.rpos;
+        let have = self.end - self.rpos;
         // Only when everything buffered of the frame is already unmasked.
         if have != self.unmasked {
             return data;
         }
         let take = (payload_len as usize - have).min(data.len());
-        self.buf.reserve(data.len());
-        crate::mask::extend_masked(&mut self.buf, &data[..take], key, have);
+        let (src, rest) = data.split_at(take);
+        let room = self.buf.len() - self.end;
+        let (into_room, beyond) = src.split_at(take.min(room));
+        let start = self.end;
+        crate::mask::copy_masked(
+            &mut self.buf[start..start + into_room.len()],
+            into_room,
+            crate::mask::rotate_key(key, have),
+        );
+        self.end += into_room.len();
+        if !beyond.is_empty() {
+            crate::mask::extend_masked(&mut self.buf, beyond, key, have + into_room.len());
+            self.end = self.buf.len();
+        }
         self.unmasked += take;
-        &data[take..]
+        rest
+    }
+
+    /// Lends at least `min` bytes (at least one) of initialised room after the received
+    /// bytes, for the transport to read into; more when the frame in progress needs it.
+    pub(super) fn offer(&mut self, min: usize) -> &mut [u8] {
+        self.drop_decoded();
+        let missing = match self.frame {
+            Some(h) => (h.payload_len as usize).saturating_sub(self.end - self.rpos),
+            None => 0,
+        };
+        let wanted = min.max(1).max(self.growth_for(missing));
+        if self.buf.len() - self.end < wanted {
+            if self.buf.capacity() - self.end >= wanted {
+                // Zeroed once: the room stays initialised while the allocation is reused.
+                self.buf.resize(self.buf.capacity(), 0);
+            } else if self.rpos > 0 && self.buf.len() - (self.end - self.rpos) >= wanted {
+                self.compact();
+            } else {
+                self.grow_zeroed(wanted);
+            }
+        }
+        self.offered = self.buf.len() - self.end;
+        &mut self.buf[self.end..]
+    }
+
+    /// The transport wrote `n` bytes at the start of the room `offer` lent. Returns false,
+    /// taking nothing, when `n` is more than that room, or something moved the bytes since.
+    pub(super) fn commit(&mut self, n: usize) -> bool {
+        if n > self.offered {
+            return false;
+        }
+        self.offered = 0;
+        self.end += n;
+        self.last_read = n;
+        true
+    }
+
+    /// When every received byte is decoded, the room starts over at the beginning. (A
+    /// decoded prefix before undecoded bytes stays until room is needed: moving the bytes
+    /// after it at every read would copy a large frame over and over.)
+    fn drop_decoded(&mut self) {
+        self.offered = 0;
+        if self.rpos == self.end {
+            self.rpos = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Moves the undecoded bytes to the front of the buffer, keeping its initialised room.
+    fn compact(&mut self) {
+        self.buf.copy_within(self.rpos..self.end, 0);
+        self.end -= self.rpos;
+        self.rpos = 0;
+    }
+
+    /// Makes room in the allocation for at least `wanted` bytes after the received ones:
+    /// by moving the undecoded bytes to the front when that is enough, else by growing it.
+    /// The new room is not initialised (`push` writes it at once).
+    fn make_room(&mut self, wanted: usize) {
+        self.offered = 0;
+        let held = self.end - self.rpos;
+        if self.rpos > 0 && self.buf.capacity() - held >= wanted {
+            self.compact();
+            return;
+        }
+        self.buf.advance(self.rpos);
+        self.buf.truncate(held);
+        self.rpos = 0;
+        self.end = held;
+        self.buf.reserve(wanted);
+    }
+
+    /// A new, zeroed allocation with the undecoded bytes at its front and `wanted` bytes of
+    /// room after them (large allocations come zeroed from the system, at no extra pass).
+    fn grow_zeroed(&mut self, wanted: usize) {
+        let held = self.end - self.rpos;
+        let mut grown = BytesMut::zeroed(held.saturating_add(wanted));
+        grown[..held].copy_from_slice(self.unread());
+        self.buf = grown;
+        self.rpos = 0;
+        self.end = held;
     }
 
     /// A frame header of `n` bytes was decoded; its payload comes next.
@@ -97,43 +237,54 @@ impl Input {
     /// Splits `len` payload bytes off the decode position, without copying.
     #[inline]
     pub(super) fn split(&mut self, len: usize) -> Bytes {
+        self.offered = 0;
         self.buf.advance(self.rpos);
+        self.end -= self.rpos + len;
         self.rpos = 0;
         self.buf.split_to(len).freeze()
     }
 
-    /// Makes room for the frame in progress as its bytes arrive, never for what its header
-    /// merely announces: at most about one read ahead of what is buffered, growing
-    /// geometrically (so a large frame is reallocated a few times, not per read). Once the
-    /// rest is within reach, room for it and for what the read that ends it brings beyond it
-    /// (so that is not copied again). Decoded bytes go first, so they are neither kept nor
-    /// copied.
-    pub(super) fn reserve_rest(&mut self, missing: usize) {
-        let room = self.buf.capacity() - self.buf.len();
+    /// How much room to have for the next read while `missing` bytes of a frame are still
+    /// to come: at most about one read ahead of what is buffered, growing geometrically (so
+    /// a large frame is reallocated a few times, not per read); once the rest is within
+    /// reach, room for it and for what the read that ends it brings beyond it (so that is
+    /// not copied again). Never room for what a header merely announces.
+    fn growth_for(&self, missing: usize) -> usize {
+        if missing == 0 {
+            return 0;
+        }
         let whole = missing.saturating_add(self.last_read);
-        // Grow only when the next read, as large as the last, would not fit.
+        let have = self.end - self.rpos;
+        let step = have.saturating_mul(GROWTH).max(READ_AHEAD);
+        whole.min(step)
+    }
+
+    /// Makes room for the frame in progress as its bytes arrive (see `growth_for`), when
+    /// the next read, as large as the last, would not fit.
+    pub(super) fn reserve_rest(&mut self, missing: usize) {
+        let room = self.buf.capacity() - self.end;
+        let whole = missing.saturating_add(self.last_read);
         if room >= whole || room >= missing.min(self.last_read.max(1)) {
             return;
         }
-        let have = self.buf.len() - self.rpos;
-        let step = have.saturating_mul(GROWTH).max(READ_AHEAD);
-        let wanted = if whole <= step { whole } else { step };
-        self.buf.advance(self.rpos);
-        self.rpos = 0;
-        self.buf.reserve(wanted);
+        let wanted = self.growth_for(missing);
+        self.make_room(wanted);
     }
 
     /// An idle connection holds no input buffer.
     pub(super) fn release_idle(&mut self) {
-        if self.rpos == self.buf.len() {
+        if self.rpos == self.end {
             self.buf = BytesMut::new();
             self.rpos = 0;
+            self.end = 0;
+            self.offered = 0;
         }
     }
 
     /// Drops every byte received (nothing after the closing handshake counts).
     pub(super) fn discard(&mut self) {
-        self.buf.clear();
         self.rpos = 0;
+        self.end = 0;
+        self.offered = 0;
     }
 }

@@ -47,6 +47,19 @@ impl Message {
         self.utf8.feed(text).map_err(|_| ProtocolError::InvalidUtf8)
     }
 
+    /// Unmasks the next bytes of a text in place (as if `text` started at byte `offset` of
+    /// the payload) and validates them, in one pass.
+    #[inline]
+    pub(super) fn unmask_and_feed_utf8(
+        &mut self,
+        text: &mut [u8],
+        key: [u8; 4],
+        offset: usize,
+    ) -> Result<(), ProtocolError> {
+        crate::mask::unmask_and_validate(text, key, offset, &mut self.utf8)
+            .map_err(|_| ProtocolError::InvalidUtf8)
+    }
+
     /// The text ends here: no code point may be left unfinished.
     #[inline]
     pub(super) fn end_utf8(&self) -> Result<(), ProtocolError> {
@@ -91,15 +104,20 @@ impl Message {
         self.len += payload.len() as u64;
         match key {
             Some(key) => {
-                let start = self.buffer.len();
-                crate::mask::extend_masked(&mut self.buffer, payload, key, 0);
                 if kind == MessageKind::Text {
-                    self.utf8
-                        .feed(&self.buffer[start..])
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    crate::mask::extend_unmasked_validated(
+                        &mut self.buffer,
+                        payload,
+                        key,
+                        0,
+                        &mut self.utf8,
+                    )
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
                     if fin {
                         self.end_utf8()?;
                     }
+                } else {
+                    crate::mask::extend_masked(&mut self.buffer, payload, key, 0);
                 }
             }
             None => self.buffer.extend_from_slice(payload),

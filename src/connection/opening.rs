@@ -93,24 +93,24 @@ impl Connection {
             // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
             // one frame's worth while the application decides.
             let limit = (self.options.max_frame_size).saturating_add(crate::frame::MAX_HEADER_LEN);
-            if self.input.buf.len() > limit {
+            if self.input.received().len() > limit {
                 self.fail_handshake(HandshakeError::EarlyData);
             }
             return;
         }
         let max_size = self.options.max_handshake_size as usize;
-        let end = match handshake::find_head_end(&self.input.buf, hs.scanned) {
+        let end = match handshake::find_head_end(self.input.received(), hs.scanned) {
             Some(end) if end <= max_size => end,
             Some(_) => return self.fail_handshake(HandshakeError::HeadTooLarge),
             None => {
-                hs.scanned = self.input.buf.len();
-                if self.input.buf.len() > max_size {
+                hs.scanned = self.input.received().len();
+                if hs.scanned > max_size {
                     self.fail_handshake(HandshakeError::HeadTooLarge);
                 }
                 return;
             }
         };
-        let head = self.input.buf.split_to(end);
+        let head = self.input.take_head(end);
         let max_headers = usize::from(self.options.max_headers);
         match &mut hs.pending {
             Pending::Client { handshake, offer } => {

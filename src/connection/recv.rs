@@ -41,7 +41,7 @@ impl Connection {
         while self.life.decodes_frames() {
             let header = match self.input.frame {
                 Some(h) => h,
-                None => match FrameHeader::parse(&self.input.buf[self.input.rpos..]) {
+                None => match FrameHeader::parse(self.input.unread()) {
                     Ok(None) => {
                         // An idle connection holds no buffers.
                         self.input.release_idle();
@@ -60,7 +60,7 @@ impl Connection {
             };
             // check_header bounded the length by max_frame_size, a usize.
             let len = header.payload_len as usize;
-            let arrived = (self.input.buf.len() - self.input.rpos).min(len);
+            let arrived = self.input.unread().len().min(len);
             // A whole masked fragment bound for the message buffer is unmasked (and
             // validated) on its way there, in one pass, instead of in place first.
             let fused = arrived == len
@@ -69,26 +69,8 @@ impl Connection {
                 && header.mask.is_some()
                 && self.reassembles(&header);
             if arrived > self.input.processed && !fused {
-                let is_text = self.is_text_payload(&header);
-                let input = &mut self.input;
-                // Unmask and validate block by block, so each block is validated while it is
-                // still in the nearest cache.
-                const BLOCK: usize = 4096;
-                while input.processed < arrived {
-                    let from = input.processed;
-                    let to = arrived.min(from + BLOCK);
-                    let block = &mut input.buf[input.rpos + from..input.rpos + to];
-                    if let Some(key) = header.mask {
-                        if to > input.unmasked {
-                            let skip = input.unmasked.saturating_sub(from);
-                            apply_mask(&mut block[skip..], key, from + skip);
-                            input.unmasked = to;
-                        }
-                    }
-                    if is_text && self.message.feed_utf8(block).is_err() {
-                        return Some(self.fail_decoding(ProtocolError::InvalidUtf8));
-                    }
-                    input.processed = to;
+                if let Err(e) = self.unmask_and_validate(&header, arrived) {
+                    return Some(self.fail_decoding(e));
                 }
             }
             if arrived < len {
@@ -106,6 +88,36 @@ impl Connection {
         None
     }
 
+    /// Unmasks the payload bytes of the frame in progress that arrived since the last call
+    /// (`..arrived`), and validates them if they are text, in one pass: each block is
+    /// validated while it is still in the nearest cache. Bytes `push` unmasked on their way
+    /// in are only validated.
+    fn unmask_and_validate(
+        &mut self,
+        header: &FrameHeader,
+        arrived: usize,
+    ) -> Result<(), ProtocolError> {
+        let is_text = self.is_text_payload(header);
+        let from = self.input.processed;
+        let unmasked = self.input.unmasked.clamp(from, arrived);
+        let payload = &mut self.input.unread_mut()[..arrived];
+        if is_text {
+            self.message.feed_utf8(&payload[from..unmasked])?;
+        }
+        let rest = &mut payload[unmasked..];
+        match (header.mask, is_text) {
+            (Some(key), true) => self.message.unmask_and_feed_utf8(rest, key, unmasked)?,
+            (Some(key), false) => apply_mask(rest, key, unmasked),
+            (None, true) => self.message.feed_utf8(rest)?,
+            (None, false) => {}
+        }
+        self.input.processed = arrived;
+        if header.mask.is_some() {
+            self.input.unmasked = arrived;
+        }
+        Ok(())
+    }
+
     /// The common case, decoded without the general machinery: a whole, unfragmented,
     /// masked text or binary frame of under 126 bytes, completely in the buffer, received by
     /// a server outside any fragmented message. Anything else (including every error) takes
@@ -120,7 +132,7 @@ impl Connection {
         {
             return None;
         }
-        let buf = &mut self.input.buf[self.input.rpos..];
+        let buf = self.input.unread_mut();
         let (&b0, &b1) = (buf.first()?, buf.get(1)?);
         let kind = match b0 {
             0x81 => MessageKind::Text,
@@ -298,7 +310,7 @@ impl Connection {
             return Ok(Some(Decoded::Input(Payload::Message(kind), len)));
         }
         let key = if fused { h.mask } else { None };
-        let payload = &self.input.buf[self.input.rpos..self.input.rpos + len];
+        let payload = self.input.payload(len);
         let complete =
             self.message
                 .append(kind, payload, key, h.fin, self.options.max_message_size)?;
@@ -314,7 +326,7 @@ impl Connection {
         len: usize,
     ) -> Result<Option<Decoded>, ProtocolError> {
         let limit = self.options.max_message_size;
-        let payload = &self.input.buf[self.input.rpos..self.input.rpos + len];
+        let payload = self.input.payload(len);
         let ext = &mut self.ext;
         self.message.inflate(kind, len, h.fin, |out, end| {
             ext.inflate(payload, out, limit, end)

@@ -54,8 +54,9 @@ impl super::boundary::OnPanic for wsm_state {
 /// One connection, client or server. Create with `wsm_conn_client_new` or
 /// `wsm_conn_server_new`, free with `wsm_conn_free` in any state.
 ///
-/// The driving loop: feed what the transport reads to `wsm_conn_receive` (and its end to
-/// `wsm_conn_receive_eof`); after every call drain `wsm_conn_next_event` until
+/// The driving loop: read from the transport into `wsm_conn_receive_buffer` and report the
+/// count with `wsm_conn_commit_received` (or feed bytes read elsewhere to `wsm_conn_receive`),
+/// and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_next_event` until
 /// `WSM_EVENT_NONE`, write `wsm_conn_pending_output` and report what was written with
 /// `wsm_conn_consume_output`, and call `wsm_conn_handle_timeout` at the instant
 /// `wsm_conn_poll_timeout` gives. The library never reads a clock: times are the caller's
@@ -148,6 +149,14 @@ pub unsafe extern "C" fn wsm_conn_free(conn: *mut wsm_conn) {
     })
 }
 
+/// Runs `f` on the engine of the connection behind `conn`.
+pub(super) fn with_engine(
+    conn: *mut wsm_conn,
+    f: impl FnOnce(&mut Connection) -> Result<(), wsm_result>,
+) -> wsm_result {
+    with_conn(conn, |c| f(&mut c.conn))
+}
+
 /// Runs `f` on the connection behind `conn`.
 fn with_conn(
     conn: *mut wsm_conn,
@@ -193,42 +202,6 @@ fn hand_out_view(
             data.write(found.as_ptr());
             len.write(found.len());
         }
-        Ok(())
-    })
-}
-
-/// Feeds `len` bytes read from the transport. Events, output and a state change may follow;
-/// a protocol error of the peer is not a result but a `WSM_EVENT_ERROR` event. Input after
-/// the connection closed is ignored. `data` may be NULL when `len` is 0.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `data` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_receive(
-    conn: *mut wsm_conn,
-    data: *const u8,
-    len: usize,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes, by the header's contract.
-        let data = unsafe { arg_bytes(data, len) }?;
-        c.conn.receive(data);
-        Ok(())
-    })
-}
-
-/// The transport ended (the peer closed it or a read failed). Before the closing handshake
-/// completed this is an abnormal closure (`WSM_ERROR_EOF`, code 1006).
-///
-/// # Safety
-/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
-/// used by another thread during the call.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_receive_eof(conn: *mut wsm_conn) -> wsm_result {
-    with_conn(conn, |c| {
-        c.conn.receive_eof();
         Ok(())
     })
 }

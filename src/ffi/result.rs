@@ -71,6 +71,7 @@ impl From<Error> for wsm_result {
             Error::InvalidStatus(_) => WSM_ERR_INVALID_STATUS,
             Error::OutputBufferFull => WSM_ERR_OUTPUT_BUFFER_FULL,
             Error::NotWebSocket => WSM_ERR_NOT_WEBSOCKET,
+            Error::UncommittableInput => WSM_ERR_INVALID_ARGUMENT,
         }
     }
 }
