@@ -96,7 +96,6 @@ int main(int argc, char **argv) {
     int opened = 0, echoed = 0, clean = 0, done = 0;
     uint64_t start = now_ms();
     wsm_conn_handle_timeout(conn, start);
-    uint8_t buf[16384];
     while (!done) {
         /* Outputs first: events, then the bytes to write. */
         wsm_event ev;
@@ -162,9 +161,15 @@ int main(int argc, char **argv) {
             break;
         }
         if (ready > 0) {
-            ssize_t n = recv(fd, buf, sizeof buf, 0);
+            /* Read straight into the connection's input buffer. */
+            uint8_t *buf;
+            size_t len;
+            if (wsm_conn_receive_buffer(conn, 16384, &buf, &len) != WSM_OK) {
+                break;
+            }
+            ssize_t n = recv(fd, buf, len, 0);
             if (n > 0) {
-                wsm_conn_receive(conn, buf, (size_t)n);
+                wsm_conn_commit_received(conn, (size_t)n);
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 /* The server ended the connection: after our close, that completes it. */
                 wsm_conn_receive_eof(conn);

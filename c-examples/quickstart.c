@@ -10,14 +10,21 @@
 
 #include "wsmachine.h"
 
-/* Moves everything `from` has to write into `to`; returns how many bytes moved. */
+/* Moves everything `from` has to write into `to`, as a socket would: into the buffer `to`
+ * lends for reading (a real program passes it to recv); returns how many bytes moved. */
 static size_t carry(wsm_conn *from, wsm_conn *to) {
     const uint8_t *data;
     size_t len;
     if (wsm_conn_pending_output(from, &data, &len) != WSM_OK || len == 0) {
         return 0;
     }
-    wsm_conn_receive(to, data, len);
+    uint8_t *room;
+    size_t room_len;
+    if (wsm_conn_receive_buffer(to, len, &room, &room_len) != WSM_OK) {
+        return 0;
+    }
+    memcpy(room, data, len);
+    wsm_conn_commit_received(to, len);
     wsm_conn_consume_output(from, len);
     return len;
 }

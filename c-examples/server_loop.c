@@ -14,7 +14,7 @@
 
 #include "net.h"
 
-#define READ_CHUNK 65536
+#define READ_CHUNK 16384
 #define SHUTDOWN_GRACE_MS 3000
 /* How long a closed connection may take to drain its last output before it is dropped. */
 #define LINGER_MS 2000
@@ -78,13 +78,20 @@ static void handle_events(struct server *s, struct server_client *c) {
     }
 }
 
-/* Reads what the socket has (a bounded amount, for fairness) into the connection. */
+/* Reads what the socket has (a bounded amount, for fairness) straight into the connection's
+ * input buffer: no copy of our own. */
 static void read_input(struct server *s, struct server_client *c) {
-    static uint8_t buf[READ_CHUNK];
     for (int round = 0; round < 4; round++) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        uint8_t *buf;
+        size_t len;
+        if (wsm_conn_receive_buffer(c->conn, READ_CHUNK, &buf, &len) != WSM_OK) {
+            wsm_conn_receive_eof(c->conn);
+            handle_events(s, c);
+            return;
+        }
+        ssize_t n = recv(c->fd, buf, len, 0);
         if (n > 0) {
-            wsm_conn_receive(c->conn, buf, (size_t)n);
+            wsm_conn_commit_received(c->conn, (size_t)n);
             handle_events(s, c);
             if (wsm_conn_buffered_amount(c->conn) > SERVER_MAX_BUFFERED) {
                 return;

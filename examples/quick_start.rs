@@ -11,7 +11,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = Connection::client(ClientConfig::new(&addr, "/"))?;
     let clock = Clock::now(); // the engine reads no clock: we tell it the time
     let now = || Instant::from_duration(clock.elapsed());
-    let mut buf = vec![0; 64 * 1024];
     loop {
         // 1. Events first: frames are decoded as they are polled.
         while let Some(event) = conn.poll_event() {
@@ -33,14 +32,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if conn.is_closed() {
             return Ok(());
         }
-        // 3. Wait for input until the next timer, then feed the engine what happened.
+        // 3. Wait for input until the next timer, reading straight into the engine's buffer.
         let wait = conn
             .poll_timeout()
             .map(|t| t.saturating_duration_since(now()));
         socket.set_read_timeout(wait.map(|d| d.max(Duration::from_millis(1))))?;
-        match socket.read(&mut buf) {
+        match socket.read(conn.receive_buffer(16 * 1024)) {
             Ok(0) => conn.receive_eof(),
-            Ok(n) => conn.receive(&buf[..n]),
+            Ok(n) => conn.commit_received(n)?,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 conn.handle_timeout(now())
             }

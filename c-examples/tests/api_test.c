@@ -994,6 +994,56 @@ static void test_free_in_every_state(void) {
     free_pair(p);
 }
 
+/* The one-copy input: bytes written into the buffer wsm_conn_receive_buffer lends and
+ * committed arrive as by wsm_conn_receive, in pieces of any size; a commit larger than the
+ * buffer, or after another call, takes nothing. */
+static void test_receive_buffer(void) {
+    struct pair p = open_pair(NULL, NULL);
+    static uint8_t big[200000];
+    for (size_t i = 0; i < sizeof big; i++) {
+        big[i] = (uint8_t)(i * 13);
+    }
+    CHECK_EQ(wsm_conn_send_binary(p.client, big, sizeof big), WSM_OK);
+    CHECK_EQ(wsm_conn_send_text(p.client, "after", 5), WSM_OK);
+    const uint8_t *out;
+    size_t out_len;
+    CHECK_EQ(wsm_conn_pending_output(p.client, &out, &out_len), WSM_OK);
+    size_t at = 0, reads = 0;
+    while (at < out_len) {
+        uint8_t *room = NULL;
+        size_t room_len = 0;
+        CHECK_EQ(wsm_conn_receive_buffer(p.server, 1000, &room, &room_len), WSM_OK);
+        CHECK(room != NULL && room_len >= 1000);
+        size_t n = out_len - at < room_len ? out_len - at : room_len;
+        memcpy(room, out + at, n);
+        CHECK_EQ(wsm_conn_commit_received(p.server, n), WSM_OK);
+        at += n;
+        reads++;
+    }
+    CHECK_EQ(wsm_conn_consume_output(p.client, out_len), WSM_OK);
+    /* The buffer grew with the frame: far fewer reads than 1000-byte pieces would take. */
+    CHECK(reads < 40);
+    wsm_event ev = expect(p.server, WSM_EVENT_BINARY);
+    CHECK(ev.len == sizeof big && memcmp(ev.data, big, sizeof big) == 0);
+    ev = expect(p.server, WSM_EVENT_TEXT);
+    CHECK_BYTES(ev.data, ev.len, "after");
+
+    uint8_t *room = NULL;
+    size_t room_len = 0;
+    CHECK_EQ(wsm_conn_receive_buffer(p.server, 16, &room, &room_len), WSM_OK);
+    CHECK_EQ(wsm_conn_commit_received(p.server, room_len + 1), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_conn_receive_buffer(p.server, 16, &room, &room_len), WSM_OK);
+    CHECK_EQ(wsm_conn_receive(p.server, NULL, 0), WSM_OK);
+    CHECK_EQ(wsm_conn_commit_received(p.server, 1), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_conn_receive_buffer(NULL, 16, &room, &room_len), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_receive_buffer(p.server, 16, NULL, &room_len), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_commit_received(NULL, 0), WSM_ERR_NULL_PARAMETER);
+    wsm_event none;
+    CHECK_EQ(wsm_conn_next_event(p.server, &none), WSM_OK);
+    CHECK_EQ(none.kind, WSM_EVENT_NONE);
+    free_pair(p);
+}
+
 int main(void) {
     const struct test tests[] = {
         {"version_and_result_strings", test_version_and_result_strings},
@@ -1008,6 +1058,7 @@ int main(void) {
         {"null_pointers", test_null_pointers},
         {"wrong_state_and_bad_arguments", test_wrong_state_and_bad_arguments},
         {"free_in_every_state", test_free_in_every_state},
+        {"receive_buffer", test_receive_buffer},
     };
     return run_tests(tests, sizeof tests / sizeof tests[0]);
 }

@@ -8,8 +8,9 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant as StdInstant};
 use wsmachine::{Connection, Event};
 
-/// How much is read from the socket at once.
-const READ_CHUNK: usize = 64 << 10;
+/// How much is read from the socket at once, at least: the socket reads straight into the
+/// engine's buffer, which offers more while a large frame arrives.
+const READ_CHUNK: usize = 16 << 10;
 
 /// The default time allowed for writing out everything pending at once: a peer that does
 /// not take it within this is given up on (a blocked write never ends otherwise, and the
@@ -22,7 +23,6 @@ pub struct Driver {
     stream: TcpStream,
     conn: Connection,
     clock: Clock,
-    buf: Box<[u8]>,
     eof: bool,
     write_timeout: Duration,
     /// A write failed or missed its deadline: the transport is unusable.
@@ -38,7 +38,6 @@ impl Driver {
             stream,
             conn,
             clock: Clock::new(),
-            buf: vec![0; READ_CHUNK].into_boxed_slice(),
             eof: false,
             write_timeout: WRITE_TIMEOUT,
             broken: false,
@@ -137,12 +136,12 @@ impl Driver {
             None => None,
         };
         self.stream.set_read_timeout(timeout)?;
-        match self.stream.read(&mut self.buf) {
+        match self.stream.read(self.conn.receive_buffer(READ_CHUNK)) {
             Ok(0) => {
                 self.eof = true;
                 self.conn.receive_eof();
             }
-            Ok(n) => self.conn.receive(&self.buf[..n]),
+            Ok(n) => self.conn.commit_received(n).map_err(io::Error::other)?,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 self.conn.handle_timeout(self.clock.now());
             }
@@ -167,12 +166,13 @@ impl Driver {
         }
         let _ = self.stream.shutdown(Shutdown::Write);
         let until = StdInstant::now() + linger;
+        let mut discard = [0; 4096];
         while !self.eof {
             let left = until.saturating_duration_since(StdInstant::now());
             if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
                 break;
             }
-            match self.stream.read(&mut self.buf) {
+            match self.stream.read(&mut discard) {
                 Ok(0) => self.eof = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

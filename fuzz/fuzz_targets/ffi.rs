@@ -35,6 +35,7 @@ use wsmachine::ffi::client_config::*;
 use wsmachine::ffi::conn::*;
 use wsmachine::ffi::event::{wsm_error_kind, wsm_event, wsm_event_kind};
 use wsmachine::ffi::options::*;
+use wsmachine::ffi::receive::*;
 use wsmachine::ffi::result::{wsm_result, wsm_result_str};
 use wsmachine::ffi::server_config::*;
 use wsmachine::ffi::version::wsm_version;
@@ -73,6 +74,15 @@ enum Buf {
 #[derive(Debug, Arbitrary)]
 enum Call {
     Receive(Buf),
+    /// `wsm_conn_receive_buffer(min)`, then the bytes written into it (cut to its length)
+    /// and `wsm_conn_commit_received(committed)`: the count is the bytes' length, or any
+    /// number (too large ones must be refused and take nothing).
+    ReceiveInPlace {
+        min: u16,
+        bytes: Vec<u8>,
+        committed: Option<u32>,
+        null_out: bool,
+    },
     ReceiveEof,
     HandleTimeout(u16),
     PollTimeout {
@@ -315,6 +325,49 @@ impl Pair {
                         self.check(got, WSM_OK);
                     }
                     None => self.check(got, WSM_ERR_NULL_PARAMETER),
+                }
+            }
+            Call::ReceiveInPlace {
+                min,
+                bytes,
+                committed,
+                null_out,
+            } => {
+                let mut room: *mut u8 = ptr::null_mut();
+                let mut len = usize::MAX;
+                let out = if *null_out {
+                    ptr::null_mut()
+                } else {
+                    &mut room as *mut *mut u8
+                };
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_receive_buffer(c, usize::from(*min), out, &mut len) };
+                if *null_out {
+                    assert_eq!(len, usize::MAX, "an output was written on failure");
+                    return self.check(got, WSM_ERR_NULL_PARAMETER);
+                }
+                assert_eq!(got, WSM_OK);
+                assert!(!room.is_null() && len >= usize::from(*min).max(1));
+                let n = bytes.len().min(len);
+                // SAFETY: `room` is writable for `len` bytes until the next call on `c` (the
+                // header's contract), and `n <= len`; `bytes` is a live Vec.
+                unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), room, n) };
+                let count = committed.map_or(n, |k| k as usize);
+                // What C committed is what the buffer holds (past `n`, whatever it held
+                // before): the twin gets the same bytes.
+                let read = (count <= len).then(|| {
+                    // SAFETY: `room` is readable for `len` bytes until the next call on `c`
+                    // (the header's contract; it is initialised), and `count <= len`.
+                    unsafe { std::slice::from_raw_parts(room, count) }.to_vec()
+                });
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_commit_received(c, count) };
+                match read {
+                    Some(read) => {
+                        self.rust.receive(&read);
+                        self.check(got, WSM_OK);
+                    }
+                    None => self.check(got, WSM_ERR_INVALID_ARGUMENT),
                 }
             }
             Call::ReceiveEof => {
@@ -572,7 +625,7 @@ impl Pair {
             }
             Call::NullConn(which) => {
                 let null = ptr::null_mut::<wsm_conn>();
-                let r = match which % 8 {
+                let r = match which % 10 {
                     // SAFETY: NULL or live pointers only; see "Safety" above.
                     0 => unsafe { wsm_conn_receive(null, b"x".as_ptr(), 1) },
                     // SAFETY: NULL or live pointers only; see "Safety" above.
@@ -585,6 +638,13 @@ impl Pair {
                     4 => unsafe { wsm_conn_close(null, 1000, ptr::null()) },
                     // SAFETY: NULL or live pointers only; see "Safety" above.
                     5 => unsafe { wsm_conn_consume_output(null, 0) },
+                    7 => {
+                        let (mut room, mut len) = (ptr::null_mut(), 0);
+                        // SAFETY: NULL or live pointers only; see "Safety" above.
+                        unsafe { wsm_conn_receive_buffer(null, 16, &mut room, &mut len) }
+                    }
+                    // SAFETY: NULL or live pointers only; see "Safety" above.
+                    8 => unsafe { wsm_conn_commit_received(null, 0) },
                     6 => {
                         let mut ev = std::mem::MaybeUninit::<wsm_event>::uninit();
                         // SAFETY: NULL or live pointers only; see "Safety" above.

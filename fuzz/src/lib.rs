@@ -10,6 +10,7 @@
 //! | [`alloc`] | the counting global allocator behind the memory invariants |
 //! | [`wire`] | a reference frame codec, and the checker for bytes the engine writes |
 //! | [`model`] | a reference RFC 6455 receiver: the events a byte stream must produce |
+//! | [`feed`] | delivering bytes through the one-copy receive path |
 //! | [`input`] | how a fuzz input splits into a script (for `arbitrary`) and raw wire bytes |
 //! | [`rng`] | the deterministic random source for clients |
 //! | [`http`] | building and reading handshake heads for the oracles |
@@ -17,6 +18,7 @@
 
 pub mod alloc;
 pub mod conn;
+pub mod feed;
 pub mod http;
 pub mod input;
 pub mod model;

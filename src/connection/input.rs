@@ -138,7 +138,14 @@ impl Input {
             Some(h) => (h.payload_len as usize).saturating_sub(self.end - self.rpos),
             None => 0,
         };
-        let wanted = min.max(1).max(self.growth_for(missing));
+        // Without a decoded header (nothing polled yet) the size is unknown: room as large
+        // as what is held, so bytes read without polling are copied about once, not per read.
+        let unknown = if self.frame.is_none() {
+            self.end - self.rpos
+        } else {
+            0
+        };
+        let wanted = min.max(1).max(self.growth_for(missing)).max(unknown);
         if self.buf.len() - self.end < wanted {
             if self.buf.capacity() - self.end >= wanted {
                 // Zeroed once: the room stays initialised while the allocation is reused.
