@@ -2,8 +2,8 @@
 //! tokio-websockets on the same pre-built inputs, in one process, with `memcpy` of the same
 //! bytes as the yardstick (issues 6 and 11). Every library reads its input through the same
 //! in-memory socket in `--chunk`-byte reads and pays the copies its users pay: wsmachine reads
-//! into a caller buffer and then calls `receive` (the headline rows); the "direct" variant
-//! feeds `receive` straight from the input, as a one-copy receive API would. Ratios are
+//! straight into its input buffer (`receive_buffer` + `commit_received`, the headline rows);
+//! the "copy" variant reads into a caller buffer and calls `receive(&[u8])`. Ratios are
 //! wsmachine ÷ the fastest peer, run by run. Prints markdown tables and writes them to
 //! `$WSM_BENCH_TABLE` (default `<target dir>/bench-table.md`).
 //!
@@ -15,7 +15,7 @@
 //! | `--rounds N` | `WSM_BENCH_ROUNDS` | 5 | interleaved samples per library per run; the best counts |
 //! | `--time-ms N` | `WSM_BENCH_TIME_MS` | 20 | minimum time of one sample |
 //! | `--scale N` | `WSM_BENCH_SCALE` | 1 | divide message counts (quick or profiling runs) |
-//! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-owned, wsmachine-direct, tungstenite, fastwebsockets, tokio-websockets, memcpy |
+//! | `--libs a,b` | `WSM_BENCH_LIBS` | all | among wsmachine, wsmachine-owned, wsmachine-copy, tungstenite, fastwebsockets, tokio-websockets, memcpy |
 //! | `--chunk N` | `WSM_BENCH_CHUNK` | 65536 | bytes per simulated socket read |
 //! | `--out PATH` | `WSM_BENCH_TABLE` | see above | where the tables are written |
 //! | `--no-checks` | `WSM_BENCH_NO_CHECKS=1` | checks on | skip the byte-by-byte check and the allocation count (for profiling) |
@@ -216,9 +216,9 @@ fn main() {
         "Medians of {} runs; a run keeps each library's best of {} interleaved samples (each \
          ≥ {} ms after a warm-up pass). Ratios are computed within each run: median (min–max). \
          Every library reads the input from the same in-memory socket in {} KiB reads: \
-         **wsmachine** reads into its caller's buffer, then `receive` and `poll_event_ref`; \
-         *owned* the same with `poll_event`; *direct* calls `receive` on the input itself (no \
-         caller copy, the bound for a one-copy receive API). Peers: tungstenite 0.30, \
+         **wsmachine** reads into its own input buffer (`receive_buffer` + \
+         `commit_received`), then `poll_event_ref`; *owned* the same with `poll_event`; *copy* \
+         reads into a caller buffer, then `receive(&[u8])` and `poll_event_ref`. Peers: tungstenite 0.30, \
          fastwebsockets 0.10, tokio-websockets 0.13, each with its default configuration. \
          memcpy copies the whole input (or output) once into a preallocated buffer.\n\n",
         s.runs,
@@ -254,12 +254,9 @@ fn main() {
         md.push_str(&report::idle_table(idle));
     }
     for (lib, api) in [
-        (Lib::Wsmachine, "socket read + receive + poll_event_ref"),
-        (Lib::WsmachineOwned, "socket read + receive + poll_event"),
-        (
-            Lib::WsmachineDirect,
-            "receive on the input + poll_event_ref",
-        ),
+        (Lib::Wsmachine, "read into receive_buffer + poll_event_ref"),
+        (Lib::WsmachineOwned, "read into receive_buffer + poll_event"),
+        (Lib::WsmachineCopy, "read + receive(&[u8]) + poll_event_ref"),
     ] {
         let missed: Vec<&str> = rows
             .iter()

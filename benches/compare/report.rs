@@ -95,10 +95,10 @@ pub fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
 pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| workload | **wsmachine** | wsmachine owned | wsmachine direct | tungstenite \
+        "| workload | **wsmachine** | wsmachine owned | wsmachine copy | tungstenite \
          | fastwebsockets | tokio-websockets | memcpy | ws ÷ tung | ws ÷ fws | ws ÷ tokio-ws \
-         | **ws ÷ fastest peer** | owned ÷ fastest | direct ÷ fastest | ws ÷ memcpy \
-         | fastest peer | target | met? (ws, owned, direct) |\n\
+         | **ws ÷ fastest peer** | owned ÷ fastest | copy ÷ fastest | ws ÷ memcpy \
+         | fastest peer | target | met? (ws, owned, copy) |\n\
          |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n",
     );
     for (w, r) in rows {
@@ -121,7 +121,7 @@ pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
             w.name,
             cell(ws),
             cell(Lib::WsmachineOwned),
-            cell(Lib::WsmachineDirect),
+            cell(Lib::WsmachineCopy),
             cell(Lib::Tungstenite),
             cell(Lib::Fastwebsockets),
             cell(Lib::TokioWebsockets),
@@ -131,13 +131,13 @@ pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
             fmt_ratio(&ratios(r, ws, Lib::TokioWebsockets)),
             fmt_ratio(&vs_fastest(r, ws)),
             fmt_ratio(&vs_fastest(r, Lib::WsmachineOwned)),
-            fmt_ratio(&vs_fastest(r, Lib::WsmachineDirect)),
+            fmt_ratio(&vs_fastest(r, Lib::WsmachineCopy)),
             fmt_ratio(&ratios(r, ws, Lib::Memcpy)),
             fastest_peer(r),
             w.target.text,
             verdict(ws),
             verdict(Lib::WsmachineOwned),
-            verdict(Lib::WsmachineDirect),
+            verdict(Lib::WsmachineCopy),
         );
     }
     out
@@ -147,7 +147,7 @@ pub fn alloc_table(rows: &[(&Workload, RowResult)]) -> String {
     let libs = [
         Lib::Wsmachine,
         Lib::WsmachineOwned,
-        Lib::WsmachineDirect,
+        Lib::WsmachineCopy,
         Lib::Tungstenite,
         Lib::Fastwebsockets,
         Lib::TokioWebsockets,

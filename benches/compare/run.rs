@@ -16,14 +16,15 @@ use tokio::runtime::Runtime;
 /// The contestants; `Memcpy` is the yardstick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lib {
-    /// The headline: reads from the in-memory socket into a caller buffer, `receive`,
-    /// `poll_event_ref` (messages lent until the next call).
+    /// The headline: reads from the in-memory socket straight into the engine's buffer
+    /// (`receive_buffer` + `commit_received`), `poll_event_ref` (messages lent until the next
+    /// call).
     Wsmachine,
     /// The same reads, `poll_event` (owned messages, the peers' contract; decode rows only).
     WsmachineOwned,
-    /// `receive` straight on the pre-built input (no caller copy), `poll_event_ref`: the
-    /// bound for a receive API that reads into the engine (decode rows only).
-    WsmachineDirect,
+    /// Reads into a caller buffer, then `receive(&[u8])` (the convenient form, which copies
+    /// once more), `poll_event_ref` (decode rows only).
+    WsmachineCopy,
     Tungstenite,
     Fastwebsockets,
     TokioWebsockets,
@@ -37,7 +38,7 @@ impl Lib {
     pub const ALL: [Lib; LIBS] = [
         Lib::Wsmachine,
         Lib::WsmachineOwned,
-        Lib::WsmachineDirect,
+        Lib::WsmachineCopy,
         Lib::Tungstenite,
         Lib::Fastwebsockets,
         Lib::TokioWebsockets,
@@ -51,7 +52,7 @@ impl Lib {
         match self {
             Lib::Wsmachine => "wsmachine",
             Lib::WsmachineOwned => "wsmachine-owned",
-            Lib::WsmachineDirect => "wsmachine-direct",
+            Lib::WsmachineCopy => "wsmachine-copy",
             Lib::Tungstenite => "tungstenite",
             Lib::Fastwebsockets => "fastwebsockets",
             Lib::TokioWebsockets => "tokio-websockets",
@@ -65,7 +66,7 @@ impl Lib {
 
     /// A variant of wsmachine that differs from [`Lib::Wsmachine`] only on the receiving side.
     pub fn is_receive_variant(self) -> bool {
-        matches!(self, Lib::WsmachineOwned | Lib::WsmachineDirect)
+        matches!(self, Lib::WsmachineOwned | Lib::WsmachineCopy)
     }
 }
 
@@ -128,9 +129,9 @@ pub fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
 
 fn decode(lib: Lib, job: &DecodeJob<'_>, full: bool, rt: &Runtime, copy_to: &mut [u8]) -> Tally {
     match lib {
-        Lib::Wsmachine => wsm::decode(job, full, Feed::Socket, Drain::Ref),
-        Lib::WsmachineOwned => wsm::decode(job, full, Feed::Socket, Drain::Owned),
-        Lib::WsmachineDirect => wsm::decode(job, full, Feed::Direct, Drain::Ref),
+        Lib::Wsmachine => wsm::decode(job, full, Feed::InPlace, Drain::Ref),
+        Lib::WsmachineOwned => wsm::decode(job, full, Feed::InPlace, Drain::Owned),
+        Lib::WsmachineCopy => wsm::decode(job, full, Feed::Copy, Drain::Ref),
         Lib::Tungstenite => tung::decode(job, full),
         Lib::Fastwebsockets => fws::decode(rt, job, full),
         Lib::TokioWebsockets => tws::decode(rt, job, full),
@@ -182,7 +183,7 @@ fn encode(
 ) -> Sink {
     match lib {
         // Sending has one API; the variants only differ on the receiving side.
-        Lib::Wsmachine | Lib::WsmachineOwned | Lib::WsmachineDirect => wsm::encode(job, sink),
+        Lib::Wsmachine | Lib::WsmachineOwned | Lib::WsmachineCopy => wsm::encode(job, sink),
         Lib::Tungstenite => tung::encode(job, sink),
         Lib::Fastwebsockets => fws::encode(rt, job, sink),
         Lib::TokioWebsockets => tws::encode(rt, job, sink),

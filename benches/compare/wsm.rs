@@ -1,5 +1,5 @@
-//! wsmachine driven as an application would drive it over a socket: read from the socket into
-//! a buffer, feed it with `receive`, drain `poll_event_ref` (messages lent until the next
+//! wsmachine driven as an application would drive it over a socket: read from the socket
+//! straight into the engine's buffer (or into a buffer of its own, then `receive`), drain `poll_event_ref` (messages lent until the next
 //! call) or `poll_event` (owned messages, as the peers hand out), write `pending_output` and
 //! `consume_output` it.
 
@@ -22,12 +22,12 @@ pub fn open(role: Role) -> Connection {
 /// Where wsmachine's input comes from in a decode pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Feed {
-    /// What a server pays: each read goes from the in-memory socket into the caller's 64 KiB
-    /// buffer (the copy every `read(2)` makes), then into `receive`.
-    Socket,
-    /// `receive` straight on the pre-built input, skipping the caller's copy: the bound a
-    /// receive API that reads into the engine could reach.
-    Direct,
+    /// Each read goes from the in-memory socket straight into the room `receive_buffer`
+    /// lends (the copy every `read(2)` makes, and the only one), then `commit_received`.
+    InPlace,
+    /// Each read goes from the in-memory socket into the caller's buffer, then `receive`
+    /// copies it into the engine's.
+    Copy,
 }
 
 /// How the messages are drained.
@@ -44,9 +44,19 @@ pub enum Drain {
 pub fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) -> Tally {
     let mut conn = open(Role::Server);
     let mut tally = Tally::default();
+    let mut socket = Replay::new(job.stream, job.chunk);
     match feed {
-        Feed::Socket => {
-            let mut socket = Replay::new(job.stream, job.chunk);
+        Feed::InPlace => loop {
+            let n = socket
+                .read(conn.receive_buffer(job.chunk))
+                .expect("in-memory read");
+            if n == 0 {
+                break;
+            }
+            conn.commit_received(n).expect("commit_received");
+            drain_events(&mut conn, job, full, drain, &mut tally);
+        },
+        Feed::Copy => {
             let mut buf = vec![0u8; job.chunk];
             loop {
                 let n = socket.read(&mut buf).expect("in-memory read");
@@ -54,12 +64,6 @@ pub fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) -> Tall
                     break;
                 }
                 conn.receive(&buf[..n]);
-                drain_events(&mut conn, job, full, drain, &mut tally);
-            }
-        }
-        Feed::Direct => {
-            for read in job.stream.chunks(job.chunk) {
-                conn.receive(read);
                 drain_events(&mut conn, job, full, drain, &mut tally);
             }
         }

@@ -183,7 +183,7 @@ async fn chat_reaches_everyone_in_one_order_and_drops_a_client_that_stops_readin
                     .await
                     .expect("a message");
                 let Some(Ok(Message::Text(t))) = item else {
-                    panic!("a chat client ended")
+                    panic!("a chat client ended: {item:?}")
                 };
                 if let Some((_, text)) = t.as_str().split_once(": ") {
                     seen.push(text.to_string());
