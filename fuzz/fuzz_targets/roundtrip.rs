@@ -251,7 +251,10 @@ fn check_pongs(pinger: &Side, ponger: &Side) {
         pings.swap_remove(i);
     }
     if let Some(last) = pinger.sent.pings.last() {
-        assert!(unexplained.contains(last), "the latest ping {last:?} got no pong");
+        assert!(
+            unexplained.contains(last),
+            "the latest ping {last:?} got no pong"
+        );
     }
 }
 

@@ -170,7 +170,10 @@ impl Receiver {
             (0, Some((_, n))) => n,
             _ => 0,
         };
-        if !control && !self.limits.stream_fragments && so_far.saturating_add(len) > self.limits.max_message {
+        if !control
+            && !self.limits.stream_fragments
+            && so_far.saturating_add(len) > self.limits.max_message
+        {
             return fail(TOO_BIG);
         }
         let key = masked.then(|| [b[header - 4], b[header - 3], b[header - 2], b[header - 1]]);
