@@ -225,6 +225,11 @@ typedef enum {
    * The transport ended before the closing handshake.
    */
   WSM_ERROR_EOF = 5,
+  /**
+   * The random source failed when the engine had a frame of its own to mask (never with
+   * a `wsm_random_fn`, which cannot fail).
+   */
+  WSM_ERROR_NO_RANDOM_SOURCE = 6,
 } wsm_error_kind;
 
 /**

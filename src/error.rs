@@ -193,6 +193,10 @@ pub enum Failure {
     CloseTimeout,
     /// The transport ended before the closing handshake (RFC 6455 §7.1.5: code 1006).
     Eof,
+    /// A client's random source failed when the engine had a frame of its own to send (a
+    /// pong, a keepalive ping, a close frame): nothing was sent, and the connection closed
+    /// with 1006 rather than mask a frame predictably (RFC 6455 §10.3).
+    NoRandomSource,
 }
 
 impl fmt::Display for Failure {
@@ -203,6 +207,7 @@ impl fmt::Display for Failure {
             Self::PongTimeout => f.write_str("no pong within the keepalive timeout"),
             Self::CloseTimeout => f.write_str("no close frame within the close timeout"),
             Self::Eof => f.write_str("transport ended before the closing handshake"),
+            Self::NoRandomSource => f.write_str("the random source failed"),
         }
     }
 }

@@ -5,7 +5,6 @@
 //! `getrandom`), and masking keys are drawn in batches, so a key costs a few nanoseconds,
 //! not a system call.
 
-#[cfg(feature = "std")]
 use crate::error::Error;
 use alloc::boxed::Box;
 
@@ -14,6 +13,18 @@ use alloc::boxed::Box;
 pub trait RandomSource: Send {
     /// Fills `buf` with random bytes.
     fn fill(&mut self, buf: &mut [u8]);
+
+    /// Fills `buf`, or reports that the source failed ([`Error::NoRandomSource`]): never
+    /// predictable bytes instead. The engine draws through this method only. The default
+    /// calls [`fill`](Self::fill) and never fails; a source that can fail overrides it.
+    ///
+    /// A failure makes `Connection::client` return the error, a send return it (nothing is
+    /// written), and a frame the engine writes on its own (a pong, a keepalive ping, a
+    /// close frame) fail the connection with [`Failure::NoRandomSource`](crate::Failure).
+    fn try_fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        self.fill(buf);
+        Ok(())
+    }
 }
 
 impl<F: FnMut(&mut [u8]) + Send> RandomSource for F {
@@ -39,13 +50,18 @@ impl OsRandom {
 #[cfg(feature = "std")]
 impl RandomSource for OsRandom {
     /// # Panics
-    /// When the operating system's generator fails: a predictable masking key would break
-    /// RFC 6455 §10.3 silently. The engine's default source does not panic: it reads the
-    /// OS once, in `Connection::client`, which then returns [`Error::NoRandomSource`].
+    /// When the operating system's generator fails and this is called directly: a
+    /// predictable masking key would break RFC 6455 §10.3 silently. The engine never calls
+    /// it: it draws through [`RandomSource::try_fill`], so an `OsRandom` given as a
+    /// connection's source reports [`Error::NoRandomSource`] instead of panicking.
     fn fill(&mut self, buf: &mut [u8]) {
-        if self.try_fill(buf).is_err() {
+        if getrandom::fill(buf).is_err() {
             panic!("the operating system's random generator failed");
         }
+    }
+
+    fn try_fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        getrandom::fill(buf).map_err(|_| Error::NoRandomSource)
     }
 }
 
@@ -91,6 +107,9 @@ pub(crate) struct MaskKeys {
     source: Box<dyn RandomSource>,
     batch: Option<Box<[u8; MASK_BATCH]>>,
     used: usize,
+    /// A key the engine needed for a frame of its own could not be drawn (the connection
+    /// fails at the next poll).
+    failed: bool,
 }
 
 const MASK_BATCH: usize = 256;
@@ -101,15 +120,27 @@ impl MaskKeys {
             source,
             batch: None,
             used: MASK_BATCH,
+            failed: false,
         }
     }
 
-    pub(crate) fn next_key(&mut self) -> [u8; 4] {
+    /// Makes sure the next key can be drawn: refills the batch when it is used up.
+    pub(crate) fn ready(&mut self) -> Result<(), Error> {
         let batch = self.batch.get_or_insert_with(|| Box::new([0; MASK_BATCH]));
         if self.used + 4 > MASK_BATCH {
-            self.source.fill(&mut batch[..]);
+            // On failure the batch stays used up (its bytes are never handed out).
+            self.source.try_fill(&mut batch[..])?;
             self.used = 0;
         }
+        Ok(())
+    }
+
+    /// The next key, or the source's failure.
+    pub(crate) fn next_key(&mut self) -> Result<[u8; 4], Error> {
+        self.ready()?;
+        let Some(batch) = self.batch.as_mut() else {
+            return Err(Error::NoRandomSource);
+        };
         let k = [
             batch[self.used],
             batch[self.used + 1],
@@ -119,7 +150,17 @@ impl MaskKeys {
         // Each key is used once; wipe it so a later memory disclosure cannot replay it.
         batch[self.used..self.used + 4].fill(0);
         self.used += 4;
-        k
+        Ok(k)
+    }
+
+    /// Notes that a frame of the engine's own found no key.
+    pub(crate) fn set_failed(&mut self) {
+        self.failed = true;
+    }
+
+    /// Whether a frame of the engine's own found no key since the last call.
+    pub(crate) fn take_failed(&mut self) -> bool {
+        core::mem::take(&mut self.failed)
     }
 }
 

@@ -36,7 +36,6 @@ use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The cases CI runs: everything but the compression sections in full (see the module docs).
@@ -171,25 +170,15 @@ fn wstest() -> Result<PathBuf, String> {
     }
 }
 
-/// The release builds of the Rust examples the suite runs against (its 16 MiB messages and
+/// The release build of a Rust example the suite runs against (its 16 MiB messages and
 /// compression sections are far too slow for debug builds).
 fn rust_example_release(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        for args in [
-            &["--example", "echo_server", "--example", "autobahn_client"][..],
-            &["-p", "wsmachine-tokio", "--example", "tokio_echo_server"],
-        ] {
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo
-                .args(["build", "--release"])
-                .args(args)
-                .current_dir(manifest_dir());
-            let out = run_with_timeout(&mut cargo, Duration::from_secs(1800));
-            assert!(out.status.success(), "cargo build: {}", describe(&out));
-        }
-    });
-    target_root().join("release/examples").join(name)
+    let package = if name.starts_with("tokio_") {
+        "wsmachine-tokio"
+    } else {
+        "wsmachine"
+    };
+    c_support::rust_example_release(package, name)
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.

@@ -249,6 +249,7 @@ fn documented(e: &Event) -> View {
                 }
                 Failure::CloseTimeout => wsm_error_kind::WSM_ERROR_CLOSE_TIMEOUT,
                 Failure::Eof => wsm_error_kind::WSM_ERROR_EOF,
+                Failure::NoRandomSource => wsm_error_kind::WSM_ERROR_NO_RANDOM_SOURCE,
                 _ => panic!("a failure the header does not document: {f:?}"),
             };
         }

@@ -29,6 +29,14 @@
 //!    and its data frames and user pings/pongs are exactly the successful sends in order.
 //! 7. **Timers**: `handle_timeout(now)` before the deadline `poll_timeout` gave does
 //!    nothing (no event, no output).
+//!
+//! The `_deflate` targets ([`run_deflate`]) negotiate permessage-deflate (RFC 7692) with
+//! parameters from the input's first byte, and may send compressed peer frames, so the
+//! inflate and compress paths run under the same checks, except the reference receiver
+//! (which knows no extension): split invariance, states, failure codes, commands, output
+//! (compressed messages are inflated by an independent decompressor and must equal what was
+//! sent), timers and memory (plus the codecs' state).
+//!
 //! 8. **Memory**: after every operation, the heap each connection retains (live heap less
 //!    the harness's own buffers, halved) stays below
 //!    `2·max_handshake + 2·(max_frame + 14) + 2·max_message + 2·buffered + 2·largest
@@ -168,6 +176,12 @@ pub enum FrameKind {
 impl FrameSpec {
     /// The bytes on the wire for a peer of a connection whose role is `side`.
     pub fn encode(&self, side: Side) -> Vec<u8> {
+        self.encode_ext(side, false)
+    }
+
+    /// [`encode`](Self::encode); when permessage-deflate is in force (`deflate`), `flags`
+    /// 11 sends a data frame's payload compressed, with RSV1.
+    pub fn encode_ext(&self, side: Side, deflate: bool) -> Vec<u8> {
         let (opcode, payload): (u8, Vec<u8>) = match &self.kind {
             FrameKind::Text(s) => (1, s.as_bytes().to_vec()),
             FrameKind::Binary(b) => (2, b.clone()),
@@ -191,6 +205,18 @@ impl FrameSpec {
             2..=8 => rsv = self.flags - 1,
             9 => form = LengthForm::Extended16,
             10 => form = LengthForm::Extended64,
+            11 if deflate => {
+                rsv = 4;
+                let compressed = wire::deflate_message(&payload);
+                return wire::encode(
+                    !self.more,
+                    rsv,
+                    opcode,
+                    masked.then_some(self.key),
+                    &compressed,
+                    form,
+                );
+            }
             _ => {}
         }
         wire::encode(
@@ -285,12 +311,60 @@ pub struct Harness<'w> {
     step: usize,
     /// Our close frame is on the wire (sent by `close`, echoed, or failing).
     close_sent: bool,
+    /// permessage-deflate was configured (`run_deflate`) / the generated handshake offers
+    /// and accepts it, so it must be agreed on / the handshake agreed on it.
+    deflate: bool,
+    deflate_expected: bool,
+    deflate_live: bool,
     /// Bytes written when `Closed` was reported: nothing may follow.
     out_at_close: Option<usize>,
 }
 
 /// Runs one fuzz input against a connection of role `side`.
 pub fn run(data: &[u8], side: Side) {
+    run_with(data, side, None);
+}
+
+/// Runs one fuzz input against a connection of role `side` configured for
+/// permessage-deflate: the first byte chooses the parameters (bit 0
+/// `server_no_context_takeover`, bit 1 `client_no_context_takeover`, bits 2-4 the window
+/// bits 8 + n, bit 5 whether a client harness's generated 101 limits the server's window,
+/// bit 6 whether the server configuration limits the client's), the rest is the input of
+/// [`run`].
+pub fn run_deflate(data: &[u8], side: Side) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    run_with(rest, side, Some(flags));
+}
+
+fn deflate_config(flags: u8) -> wsmachine::DeflateConfig {
+    let bits = 8 + ((flags >> 2) & 7);
+    let mut c = wsmachine::DeflateConfig::new()
+        .server_no_context_takeover(flags & 1 != 0)
+        .client_no_context_takeover(flags & 2 != 0);
+    if flags & 0x40 != 0 {
+        c = c.client_max_window_bits(bits);
+    }
+    c
+}
+
+/// The extension line of a generated 101 accepting permessage-deflate.
+fn deflate_answer(flags: u8) -> String {
+    let mut line = String::from("Sec-WebSocket-Extensions: permessage-deflate");
+    if flags & 1 != 0 {
+        line += "; server_no_context_takeover";
+    }
+    if flags & 2 != 0 {
+        line += "; client_no_context_takeover";
+    }
+    if flags & 0x20 != 0 {
+        line += &format!("; server_max_window_bits={}", 8 + ((flags >> 2) & 7));
+    }
+    line + "\r\n"
+}
+
+fn run_with(data: &[u8], side: Side, deflate: Option<u8>) {
     let input = Input::split(data);
     let mut u = Unstructured::new(input.script);
     let setup: Setup = http::or_default(&mut u);
@@ -307,7 +381,7 @@ pub fn run(data: &[u8], side: Side) {
         cuts: Vec::new(),
     });
     let base = heap::reset_peak();
-    let mut h = Harness::new(side, &setup, input.wire, base);
+    let mut h = Harness::new(side, &setup, input.wire, base, deflate);
     for op in &ops {
         h.apply(op);
         h.step += 1;
@@ -316,7 +390,13 @@ pub fn run(data: &[u8], side: Side) {
 }
 
 impl<'w> Harness<'w> {
-    fn new(side: Side, setup: &Setup, wire_bytes: &'w [u8], heap_base: usize) -> Self {
+    fn new(
+        side: Side,
+        setup: &Setup,
+        wire_bytes: &'w [u8],
+        heap_base: usize,
+        deflate: Option<u8>,
+    ) -> Self {
         let opts = setup.options();
         let protocols = setup.protocols();
         let mut prelude = Vec::new();
@@ -329,10 +409,15 @@ impl<'w> Harness<'w> {
                     for p in &protocols {
                         c = c.subprotocol(*p);
                     }
+                    if let Some(flags) = deflate {
+                        c = c.deflate(deflate_config(flags));
+                    }
                     c
                 };
                 if !setup.raw_handshake {
-                    prelude = setup.request.write();
+                    let mut request = setup.request.clone();
+                    request.offer_deflate |= deflate.is_some();
+                    prelude = request.write();
                 }
                 (Connection::server(config()), Connection::server(config()))
             }
@@ -345,12 +430,20 @@ impl<'w> Harness<'w> {
                     for p in &protocols {
                         c = c.subprotocol(*p);
                     }
+                    if let Some(flags) = deflate {
+                        c = c.deflate(deflate_config(flags));
+                    }
                     c
                 };
                 let a = Connection::client(config()).expect("valid client config");
                 let b = Connection::client(config()).expect("valid client config");
                 if !setup.raw_handshake {
-                    let (resp, _) = setup.response.write(&http::key_for(&nonce), &protocols);
+                    let (mut resp, _) = setup.response.write(&http::key_for(&nonce), &protocols);
+                    if let Some(flags) = deflate {
+                        // Before the blank line that ends the head.
+                        let at = resp.len() - 2;
+                        resp.splice(at..at, deflate_answer(flags).into_bytes());
+                    }
                     prelude = resp;
                 }
                 (a, b)
@@ -391,6 +484,9 @@ impl<'w> Harness<'w> {
             step: 0,
             close_sent: false,
             out_at_close: None,
+            deflate: deflate.is_some(),
+            deflate_expected: deflate.is_some() && !setup.raw_handshake,
+            deflate_live: false,
         };
         h.settle(Vec::new(), false);
         if !prelude.is_empty() {
@@ -416,7 +512,7 @@ impl<'w> Harness<'w> {
                 self.deliver(chunk, cuts);
             }
             Op::Frame { frame, cuts } => {
-                let bytes = frame.encode(self.side);
+                let bytes = frame.encode_ext(self.side, self.deflate_live);
                 self.deliver(&bytes, cuts);
             }
             Op::Eof => {
@@ -706,9 +802,20 @@ impl<'w> Harness<'w> {
                     assert_eq!(self.side, Side::Server);
                     assert!(!self.open_seen);
                 }
-                Event::Open { .. } => {
+                Event::Open { extensions, .. } => {
                     assert!(!self.open_seen, "step {}: Open twice", self.step);
                     self.open_seen = true;
+                    assert!(
+                        !self.deflate_expected || !extensions.is_empty(),
+                        "step {}: permessage-deflate offered and accepted, not in force",
+                        self.step
+                    );
+                    if !extensions.is_empty() {
+                        assert!(self.deflate, "step {}: {extensions} unasked", self.step);
+                        // The reference receiver knows no extension.
+                        self.deflate_live = true;
+                        self.model_live = false;
+                    }
                 }
                 Event::Text(t) => got.push(Expected::Text(t.to_string())),
                 Event::Binary(b) => got.push(Expected::Binary(b.to_vec())),
@@ -786,7 +893,7 @@ impl<'w> Harness<'w> {
         let mut all = self.out.clone();
         all.extend_from_slice(self.b.pending_output());
         let head = http::head_end(&all).expect("a failure after the handshake");
-        let frames = wire::check_stream(&all[head..], self.sender())
+        let frames = wire::check_stream_ext(&all[head..], self.sender(), self.deflate_live)
             .unwrap_or_else(|e| panic!("step {}: invalid output: {e}", self.step));
         let closes: Vec<_> = frames.iter().filter(|f| f.opcode == 8).collect();
         assert_eq!(closes.len(), 1, "step {}: one close frame", self.step);
@@ -852,6 +959,9 @@ impl<'w> Harness<'w> {
             2 * self.b.buffered_amount(),
             2 * self.largest_chunk,
             16 * 1024,
+            // The compressor and decompressor (window, zlib's tables) and the compressed
+            // scratch of a message (freed past 64 KiB).
+            if self.deflate { 1 << 20 } else { 0 },
         ]
         .into_iter()
         .fold(0usize, usize::saturating_add);
@@ -922,7 +1032,7 @@ impl<'w> Harness<'w> {
                 }
             }
         }
-        let frames = wire::check_stream(&all[head..], self.sender())
+        let frames = wire::check_stream_ext(&all[head..], self.sender(), self.deflate_live)
             .unwrap_or_else(|e| panic!("invalid output: {e}"));
         // Our sends, in order: every data frame, and user pings/pongs/close among the
         // control frames (which also hold automatic pongs, keepalive pings and echoes).

@@ -157,6 +157,17 @@ pub fn sendable_close_code(code: u16) -> bool {
 /// frames short and unfragmented, fragments in order, text messages UTF-8, close payloads
 /// valid, nothing after the close frame. Returns the frames.
 pub fn check_stream(bytes: &[u8], sender: Sender) -> Result<Vec<Frame>, String> {
+    check_stream_ext(bytes, sender, false)
+}
+
+/// [`check_stream`] for a connection that negotiated permessage-deflate (RFC 7692) when
+/// `deflate`: RSV1 may mark an unfragmented data message (the engine never compresses
+/// fragments), whose payload is inflated with one decompressor for the whole stream (valid
+/// with and without context takeover) after appending `00 00 ff ff`; the frame returned
+/// carries the inflated payload and no RSV bit, so the checks below and the comparison with
+/// what was sent apply to the message itself.
+pub fn check_stream_ext(bytes: &[u8], sender: Sender, deflate: bool) -> Result<Vec<Frame>, String> {
+    let mut inflater = flate2::Decompress::new(false);
     let mut frames = Vec::new();
     let mut at = 0;
     let mut in_message: Option<u8> = None;
@@ -178,6 +189,15 @@ pub fn check_stream(bytes: &[u8], sender: Sender) -> Result<Vec<Frame>, String> 
         }
         if f.mask.is_some() != (sender == Sender::Client) {
             return Err(format!("{here}: wrong masking for a {sender:?}"));
+        }
+        let mut f = f;
+        if deflate && f.rsv == 4 {
+            if !f.fin || !(f.opcode == 1 || f.opcode == 2) {
+                return Err(format!("{here}: RSV1 on a fragment or a control frame"));
+            }
+            f.payload = inflate_message(&mut inflater, &f.payload)
+                .map_err(|e| format!("{here}: compressed payload does not inflate: {e}"))?;
+            f.rsv = 0;
         }
         if f.rsv != 0 {
             return Err(format!("{here}: RSV bits set without an extension"));
@@ -254,4 +274,45 @@ fn frames_kind(frames: &[Frame]) -> Option<u8> {
         .filter(|f| f.opcode < 8)
         .find(|f| f.opcode != 0)
         .map(|f| f.opcode)
+}
+
+/// Inflates one compressed message (RFC 7692 §7.2.2: the payload plus `00 00 ff ff`).
+fn inflate_message(d: &mut flate2::Decompress, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let mut input = payload.to_vec();
+    input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+    let mut out = Vec::with_capacity(input.len() * 4 + 64);
+    let mut at = 0;
+    loop {
+        let before = d.total_in();
+        d.decompress_vec(&input[at..], &mut out, flate2::FlushDecompress::Sync)
+            .map_err(|e| e.to_string())?;
+        at += usize::try_from(d.total_in() - before).unwrap();
+        if at == input.len() && out.len() < out.capacity() {
+            return Ok(out);
+        }
+        out.reserve(out.capacity().max(64));
+    }
+}
+
+/// A compressed message's payload as a peer writes it (RFC 7692 §7.2.1): raw DEFLATE of
+/// `data` with a sync flush, the trailing `00 00 ff ff` removed. A fresh compressor per
+/// message, so it inflates alike with and without context takeover.
+pub fn deflate_message(data: &[u8]) -> Vec<u8> {
+    let mut c = flate2::Compress::new(flate2::Compression::fast(), false);
+    let mut out = Vec::with_capacity(data.len() + 64);
+    let mut at = 0;
+    loop {
+        let before = c.total_in();
+        c.compress_vec(&data[at..], &mut out, flate2::FlushCompress::Sync)
+            .expect("deflate");
+        at += usize::try_from(c.total_in() - before).unwrap();
+        if at == data.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity().max(64));
+    }
+    if out.ends_with(&[0, 0, 0xff, 0xff]) {
+        out.truncate(out.len() - 4);
+    }
+    out
 }

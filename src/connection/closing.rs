@@ -14,6 +14,7 @@ impl Connection {
     /// The `close` command (RFC 6455 §7.1.2).
     pub(super) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.life.check_can_send()?;
+        self.masks_ready()?;
         if code == CloseCode::NO_STATUS && reason.is_empty() {
             self.write_close_empty();
         } else {
@@ -118,6 +119,20 @@ impl Connection {
         if !self.life.close_sent() {
             self.write_close(CloseCode::INTERNAL_ERROR.0, "keepalive timeout");
         }
+        self.finish(false);
+    }
+
+    /// A frame the engine wrote on its own found no masking key (the client's random source
+    /// failed): nothing was written, so the connection fails without a close frame (1006).
+    pub(super) fn fail_if_no_random(&mut self) {
+        if !self.masks.as_mut().is_some_and(|m| m.take_failed()) {
+            return;
+        }
+        if self.life.state() == crate::state::State::Closed {
+            return;
+        }
+        self.events.push(Event::Error(Failure::NoRandomSource));
+        self.life.failed(CloseCode::ABNORMAL, "no random source");
         self.finish(false);
     }
 

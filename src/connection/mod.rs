@@ -236,7 +236,7 @@ impl Connection {
             .or_else(random::default_source)
             .ok_or(Error::NoRandomSource)?;
         let mut nonce = [0u8; 16];
-        source.fill(&mut nonce);
+        source.try_fill(&mut nonce)?;
         let mut conn = Self::new(Role::Client, config.options.clone());
         let opening = Opening::client(&mut config, nonce, &mut conn.output)?;
         conn.opening = Some(Box::new(opening));

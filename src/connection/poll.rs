@@ -16,6 +16,7 @@ impl Connection {
     #[inline]
     pub(super) fn next_owned(&mut self) -> Option<Event> {
         self.settle_lent();
+        self.fail_if_no_random();
         if let Some(e) = self.events.pop() {
             return Some(e);
         }
@@ -30,6 +31,7 @@ impl Connection {
     #[inline]
     pub(super) fn next_lent(&mut self) -> Option<EventRef<'_>> {
         self.settle_lent();
+        self.fail_if_no_random();
         if !self.events.is_empty() {
             return self.events.lend_front().map(EventRef::from_owned);
         }

@@ -26,7 +26,7 @@ impl Connection {
             MessageKind::Binary => OpCode::Binary,
         };
         // Compressed when an extension is in force and it is worth it.
-        let mask = self.masks.as_mut().map(|m| m.next_key());
+        let mask = self.next_mask()?;
         match self.ext.compress(data) {
             Some(compressed) => {
                 write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
@@ -54,7 +54,7 @@ impl Connection {
             Some(k) if k == kind => OpCode::Continuation,
             Some(_) => return Err(Error::FragmentMismatch),
         };
-        let mask = self.next_mask();
+        let mask = self.next_mask()?;
         write_frame(&mut self.output, fin, 0, opcode, mask, data);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
@@ -67,6 +67,7 @@ impl Connection {
             return Err(Error::ControlPayloadTooLong);
         }
         self.check_output_room()?;
+        self.masks_ready()?;
         self.write_control(opcode, data);
         Ok(())
     }
@@ -119,14 +120,31 @@ impl Connection {
         }
     }
 
+    /// A client's next masking key (`None` for a server), or the random source's failure.
     #[inline]
-    fn next_mask(&mut self) -> Option<[u8; 4]> {
-        self.masks.as_mut().map(|m| m.next_key())
+    fn next_mask(&mut self) -> Result<Option<[u8; 4]>, Error> {
+        self.masks.as_mut().map(|m| m.next_key()).transpose()
     }
 
+    /// Before a command writes a control frame: a client's next key can be drawn, so the
+    /// command fails cleanly (writing nothing) when the random source does.
+    #[inline]
+    pub(super) fn masks_ready(&mut self) -> Result<(), Error> {
+        self.masks.as_mut().map_or(Ok(()), |m| m.ready())
+    }
+
+    /// Writes a control frame. When a client's random source fails, nothing is written and
+    /// the connection fails at the next poll (`fail_no_random`): a frame is never masked
+    /// with a predictable key.
     pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
-        let mask = self.next_mask();
-        write_frame(&mut self.output, true, 0, opcode, mask, payload);
+        match self.next_mask() {
+            Ok(mask) => write_frame(&mut self.output, true, 0, opcode, mask, payload),
+            Err(_) => {
+                if let Some(m) = self.masks.as_mut() {
+                    m.set_failed();
+                }
+            }
+        }
     }
 
     /// Writes a close frame with `code` and as much of `reason` as fits in 123 bytes

@@ -59,6 +59,9 @@ pub enum wsm_error_kind {
     WSM_ERROR_CLOSE_TIMEOUT = 4,
     /// The transport ended before the closing handshake.
     WSM_ERROR_EOF = 5,
+    /// The random source failed when the engine had a frame of its own to mask (never with
+    /// a `wsm_random_fn`, which cannot fail).
+    WSM_ERROR_NO_RANDOM_SOURCE = 6,
 }
 
 /// One event. `data`/`len` borrow from the connection: they stay valid until the next call
@@ -172,6 +175,7 @@ impl wsm_event {
                     }
                     Failure::CloseTimeout => wsm_error_kind::WSM_ERROR_CLOSE_TIMEOUT,
                     Failure::Eof => wsm_error_kind::WSM_ERROR_EOF,
+                    Failure::NoRandomSource => wsm_error_kind::WSM_ERROR_NO_RANDOM_SOURCE,
                 };
                 view
             }

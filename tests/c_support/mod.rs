@@ -109,6 +109,29 @@ pub fn rust_example(name: &str) -> PathBuf {
     path
 }
 
+/// The release build of an example of `package` (this crate or `wsmachine-tokio`), for the
+/// tests whose traffic is too heavy for a debug build; built once per name and test process.
+pub fn rust_example_release(package: &str, name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let path = target_root().join("release/examples").join(name);
+    if !built.iter().any(|n| n == name) {
+        let out = crate::child_process::run_with_timeout(
+            Command::new(env!("CARGO"))
+                .args(["build", "--release", "-p", package, "--example", name])
+                .current_dir(manifest_dir()),
+            Duration::from_secs(1800),
+        );
+        assert!(
+            out.status.success(),
+            "cargo build --release --example {name}: {}",
+            crate::child_process::describe(&out)
+        );
+        built.push(name.to_string());
+    }
+    path
+}
+
 /// Builds an example of the `wsmachine-tokio` crate (debug) and returns its path.
 pub fn tokio_example(name: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -241,17 +264,21 @@ impl Server {
         self.status_kib("VmRSS:")
     }
 
-    /// A field of the process's /proc status in KiB (0 when it cannot be read).
     fn status_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        proc_status_kib(self.child.id(), field)
     }
+}
+
+/// A field of a process's /proc status in KiB, such as `VmRSS:` (resident memory now) or
+/// `VmHWM:` (its peak); 0 when it cannot be read.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 impl Drop for Server {
@@ -408,6 +435,11 @@ pub struct RustEchoServer {
 }
 
 impl RustEchoServer {
+    /// The server's process id (for its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self._child.id()
+    }
+
     /// The debug build of `examples/echo_server`.
     pub fn start() -> RustEchoServer {
         RustEchoServer::start_program(rust_example("echo_server"))
