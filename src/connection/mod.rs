@@ -176,10 +176,11 @@ pub struct Connection {
     output: BytesMut,
     /// Where in `output` the pending automatic pong lies, and its length: a newer ping
     /// replaces it, so a peer that pings without reading cannot grow the output.
-    pending_pong: Option<(usize, usize)>,
+    pending_pong: Option<(usize, u8)>,
     /// The kind of the fragmented message we are sending, if any.
     sending: Option<MessageKind>,
-    masks: Option<MaskKeys>,
+    /// A client's masking keys (boxed: servers have none).
+    masks: Option<Box<MaskKeys>>,
     ext: Extensions,
     /// A complete frame arrived since the keepalive timer last looked (bytes trickling into
     /// one prove nothing).
@@ -240,7 +241,7 @@ impl Connection {
         let mut conn = Self::new(Role::Client, config.options.clone());
         let opening = Opening::client(&mut config, nonce, &mut conn.output)?;
         conn.opening = Some(Box::new(opening));
-        conn.masks = Some(MaskKeys::new(source));
+        conn.masks = Some(Box::new(MaskKeys::new(source)));
         Ok(conn)
     }
 
@@ -261,7 +262,7 @@ impl Connection {
                 .random
                 .or_else(random::default_source)
                 .ok_or(Error::NoRandomSource)?;
-            conn.masks = Some(MaskKeys::new(source));
+            conn.masks = Some(Box::new(MaskKeys::new(source)));
         }
         let extensions = upgraded.extensions.trim();
         if !extensions.is_empty() {

@@ -89,6 +89,7 @@ impl Connection {
         // §5.5.3), so pings into an undrained connection cannot grow its output.
         let backlogged = self.output.len() >= PONG_BACKLOG;
         if let Some((at, len)) = self.pending_pong.take().filter(|_| backlogged) {
+            let len = usize::from(len);
             if at + len == self.output.len() {
                 self.output.truncate(at);
             } else {
@@ -100,7 +101,9 @@ impl Connection {
         }
         let at = self.output.len();
         self.write_control(OpCode::Pong, payload);
-        self.pending_pong = Some((at, self.output.len() - at));
+        // A pong frame is at most 2 + 4 + 125 bytes.
+        let len = u8::try_from(self.output.len() - at).unwrap_or(u8::MAX);
+        self.pending_pong = Some((at, len));
     }
 
     /// The keepalive timer fired: ping unless input arrived since it last looked, and wait
