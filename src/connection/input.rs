@@ -71,9 +71,10 @@ impl Input {
     pub(super) fn push(&mut self, data: &[u8], decoding: bool) {
         self.drop_decoded();
         if self.buf.capacity() - self.end < data.len() {
-            // At least doubling what is held: bytes pushed without polling in between are
-            // copied about once in all, not once per push.
-            self.make_room(data.len().max(self.end - self.rpos));
+            // Room for two pushes of this size, so the next one fits after moving what is
+            // left of a frame to the front, and at least doubling what is held, so bytes
+            // pushed without polling in between are copied about once in all.
+            self.make_room(data.len().saturating_mul(2).max(self.end - self.rpos));
         }
         self.last_read = data.len();
         let rest = if decoding {
@@ -153,7 +154,9 @@ impl Input {
                     // about once in all, not once per read.
                     None => held,
                 };
-                self.grow_zeroed(need.max(grow));
+                // Plus `need` again, so the next read fits after moving what is left of a
+                // frame to the front, instead of growing (and zeroing) at every read.
+                self.grow_zeroed(need.max(grow).saturating_add(need));
             }
         }
         self.offered = self.buf.len() - self.end;
