@@ -15,8 +15,9 @@ use bytes::{Buf, Bytes, BytesMut};
 /// How far ahead of the buffered bytes of a frame the input buffer grows: about one read.
 const READ_AHEAD: usize = 64 << 10;
 /// How much a frame's buffer grows at a time past that, relative to what of it arrived: few
-/// enough reallocations that a large frame is copied about once more at most.
-const GROWTH: usize = 4;
+/// enough reallocations that a large frame is copied about once more at most, while the
+/// buffer stays within about three times what arrived.
+const GROWTH: usize = 2;
 
 #[derive(Default)]
 pub(super) struct Input {
