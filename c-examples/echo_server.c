@@ -9,7 +9,8 @@
  * 64 MiB). PORT 0 picks a free port.
  *
  * Like the Rust echo server, for browsers and the peer tests: the subprotocol is "chat.v2",
- * else "chat.v1", when the client offers it; the text message "close-me CODE REASON" makes
+ * else "chat.v1", when the client offers it, else the first one the client offers (a
+ * browser fails a connection whose offered subprotocols got no answer); the text message "close-me CODE REASON" makes
  * the server close with that code and reason instead of echoing it (a test hook); the exit
  * line counts the pongs clients sent. It prints
  * "listening on HOST:PORT" on stdout once ready; SIGINT or SIGTERM closes every client
@@ -85,6 +86,8 @@ int main(int argc, char **argv) {
         wsm_options_set_keepalive(options, ping_ms, ping_ms) != WSM_OK ||
         wsm_server_config_add_subprotocol(config, "chat.v2") != WSM_OK ||
         wsm_server_config_add_subprotocol(config, "chat.v1") != WSM_OK ||
+        /* An echo server has no protocol of its own: it takes whatever a page offers. */
+        wsm_server_config_set_subprotocol_policy(config, WSM_SUBPROTOCOL_FIRST_OFFERED) != WSM_OK ||
         wsm_server_config_set_options(config, options) != WSM_OK ||
         /* permessage-deflate is accepted when a client offers it (default parameters). */
         wsm_server_config_set_deflate(config, deflate) != WSM_OK) {

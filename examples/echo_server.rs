@@ -14,7 +14,9 @@
 //! For browsers and the peer tests (`tests/browser.rs`, `tests/node_ws.rs`):
 //! * `http://127.0.0.1:9001/` is a page that runs the browser flow against this server
 //!   (watch it in DevTools, Network, the WebSocket's Messages tab);
-//! * the subprotocol is `chat.v2` or else `chat.v1` when the client offers it;
+//! * the subprotocol is `chat.v2` or else `chat.v1` when the client offers it, else the
+//!   first one the client offers (`SubprotocolPolicy::FirstOffered`: browsers fail a
+//!   connection whose offered subprotocols got no answer);
 //! * the text message `close-me CODE REASON` makes the server close with that code and
 //!   reason instead of echoing it (a test hook; any other text is echoed).
 //!

@@ -37,6 +37,18 @@
 #define WSM_NO_TIMEOUT UINT64_MAX
 
 /**
+ * `wsm_server_config_set_subprotocol_policy`: only one of the server's own subprotocols,
+ * else none (the default).
+ */
+#define WSM_SUBPROTOCOL_LISTED 0
+
+/**
+ * `wsm_server_config_set_subprotocol_policy`: one of the server's own subprotocols if
+ * offered, else the first one the client offered.
+ */
+#define WSM_SUBPROTOCOL_FIRST_OFFERED 1
+
+/**
  * The major version of the library this header belongs to.
  */
 #define WSM_VERSION_MAJOR 0
@@ -803,7 +815,8 @@ wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
 /**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
  * handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
- * handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+ * handshake timeout 10 s, automatic pongs, whole messages, close reasons echoed. Free with
+ * `wsm_options_free`.
  *
  * # Safety
  * `out` is NULL or valid for writing a `*mut wsm_options`.
@@ -900,6 +913,17 @@ wsm_result wsm_options_set_handshake_timeout(wsm_options *options, uint64_t time
  * during the call.
  */
 wsm_result wsm_options_set_auto_pong(wsm_options *options, bool on);
+
+/**
+ * Whether the automatic answer to the peer's close frame repeats its reason as well as its
+ * code (default true, as tungstenite and Node's ws do; a browser's `close(4000, "bye")`
+ * then sees the reason "bye" in its close event). False answers with the code alone.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
+ */
+wsm_result wsm_options_set_echo_close_reason(wsm_options *options, bool on);
 
 /**
  * Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
@@ -1008,6 +1032,23 @@ void wsm_server_config_free(wsm_server_config *config);
  * * `name` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_server_config_add_subprotocol(wsm_server_config *config, const char *name);
+
+/**
+ * What is chosen when the client offered none of the server's own subprotocols:
+ * `WSM_SUBPROTOCOL_LISTED` (none, the default) or `WSM_SUBPROTOCOL_FIRST_OFFERED` (the
+ * first one the client offered); `WSM_ERR_INVALID_ARGUMENT` otherwise, the configuration
+ * then unchanged.
+ *
+ * Browsers fail a connection whose 101 answer names none of the subprotocols they offered
+ * (`new WebSocket(url, ["chat", "superchat"])` never opens): a server with no protocol of
+ * its own, such as an echo server, sets `WSM_SUBPROTOCOL_FIRST_OFFERED`. A richer choice
+ * belongs to deferred accept (`wsm_server_config_set_defer_accept`, `wsm_conn_accept`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ * thread during the call.
+ */
+wsm_result wsm_server_config_set_subprotocol_policy(wsm_server_config *config, uint32_t policy);
 
 /**
  * Adds a header field to the 101 answer (and to rejections). Both strings are copied.

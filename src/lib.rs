@@ -88,7 +88,7 @@
 //! | type | owns |
 //! |---|---|
 //! | [`Connection`] | the state machine that ties the above together (internally cut by concern: see its source) |
-//! | [`ClientConfig`], [`ServerConfig`], [`Options`] | configuration, each setting with its default |
+//! | [`ClientConfig`], [`ServerConfig`], [`Options`], [`SubprotocolPolicy`] | configuration, each setting with its default |
 //! | [`Event`], [`EventRef`] | what the engine reports, owned or borrowed |
 //! | [`Error`], [`ProtocolError`], [`HandshakeError`], [`Failure`] | errors, sorted by who is at fault |
 //! | [`State`], [`Role`] | where a connection is in its life, and which end it is |
@@ -126,7 +126,7 @@ mod time;
 pub mod utf8;
 
 pub use close::CloseCode;
-pub use config::{ClientConfig, Options, ServerConfig};
+pub use config::{ClientConfig, Options, ServerConfig, SubprotocolPolicy};
 pub use connection::{Connection, Upgraded};
 #[cfg(feature = "deflate")]
 pub use deflate::DeflateConfig;

@@ -29,7 +29,7 @@ fn c_api_test_program_passes() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("api_test: 12 passed, 0 failed"),
+        out.status.success() && stdout.contains("api_test: 13 passed, 0 failed"),
         "{}",
         describe(&out)
     );

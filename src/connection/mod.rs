@@ -528,6 +528,13 @@ impl Connection {
         self.accept_request(subprotocol)
     }
 
+    /// Accepts the request a deferred-accept server reported, choosing the subprotocol the
+    /// configuration would have chosen without deferred accept
+    /// ([`ServerConfig::subprotocol`] and [`ServerConfig::subprotocol_policy`]).
+    pub fn accept_default(&mut self) -> Result<(), Error> {
+        self.accept_request_default()
+    }
+
     /// Rejects the request a deferred-accept server reported, answering `status` (a 4xx or
     /// 5xx) with `reason` as the body. The connection is then closed.
     pub fn reject(&mut self, status: u16, reason: &str) -> Result<(), Error> {
