@@ -276,9 +276,8 @@ fn chromium_against_the_tokio_echo_server() {
         return;
     }
     let (server, port) = program_server(&c_support::tokio_example("tokio_echo_server"), &[]);
-    // It chooses among its own subprotocols only: the browser refuses its answer to a page
-    // offering others.
-    against_server(server, port, true, false);
+    // Like the others, it takes the first subprotocol offered when it knows none.
+    against_server(server, port, true, true);
 }
 
 #[test]
