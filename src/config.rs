@@ -28,6 +28,7 @@ pub struct Options {
     pub(crate) stream_fragments: bool,
     /// `usize::MAX`: no cap.
     pub(crate) max_output_buffer: usize,
+    pub(crate) trace_frames: bool,
 }
 
 impl Default for Options {
@@ -43,6 +44,7 @@ impl Default for Options {
             auto_pong: true,
             stream_fragments: false,
             max_output_buffer: usize::MAX,
+            trace_frames: false,
         }
     }
 }
@@ -132,6 +134,17 @@ impl Options {
     /// the transport until the output drains, and stop producing messages.
     pub fn max_output_buffer(mut self, bytes: usize) -> Self {
         self.max_output_buffer = bytes;
+        self
+    }
+
+    /// Record every frame received and sent, header fields and the first 32 payload bytes,
+    /// for [`Connection::poll_frame`](crate::Connection::poll_frame) to hand out (a protocol
+    /// viewer, a `--trace` flag). Default off: then nothing is recorded or allocated, and the
+    /// hooks cost one untaken branch. At most
+    /// [`Connection::TRACE_CAPACITY`](crate::Connection::TRACE_CAPACITY) records wait; older ones are
+    /// dropped and counted.
+    pub fn trace_frames(mut self, on: bool) -> Self {
+        self.trace_frames = on;
         self
     }
 }
