@@ -96,7 +96,10 @@ impl Driver {
     fn print_frames(&mut self) {
         while let Some(frame) = self.conn.poll_frame() {
             let since = self.opened.map_or(Duration::ZERO, |t| t.elapsed());
-            let peer = self.stream.peer_addr().map_or("?".into(), |a| a.to_string());
+            let peer = self
+                .stream
+                .peer_addr()
+                .map_or("?".into(), |a| a.to_string());
             eprintln!("{peer} {}", super::trace::frame_line(since, &frame));
         }
     }

@@ -61,7 +61,10 @@ fn preview(f: &FrameInfo) -> String {
         _ => match std::str::from_utf8(bytes) {
             Ok(text) => format!("{text:?}{cut}"),
             Err(e) if !f.is_whole() && e.error_len().is_none() => {
-                format!("{:?}{cut}", String::from_utf8_lossy(&bytes[..e.valid_up_to()]))
+                format!(
+                    "{:?}{cut}",
+                    String::from_utf8_lossy(&bytes[..e.valid_up_to()])
+                )
             }
             Err(_) => format!("{}{cut}", hex(bytes)),
         },
