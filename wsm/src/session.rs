@@ -21,6 +21,8 @@ pub enum End {
     Clean = 0,
     /// The connection ended without one (1006, a timeout, the transport failed).
     Abnormal = 1,
+    /// The transport failed before the connection opened (TLS: an untrusted certificate).
+    Unreachable = 3,
     /// The server refused the upgrade (its status and body were shown).
     Refused = 4,
     /// The peer broke the protocol (the close code it caused was shown).
@@ -155,7 +157,12 @@ impl Session {
                         }
                     }
                     Err(e) => {
-                        self.view.note(self.since_open(), "error", &e, json!({}));
+                        self.view
+                            .note(self.since_open(), "error", &e, json!({ "message": e }));
+                        if self.conn.state() == State::Connecting {
+                            self.end = End::Unreachable;
+                        }
+                        self.net_ended = true;
                         self.conn.receive_eof();
                     }
                 }
@@ -378,6 +385,7 @@ impl Session {
     fn on_failure(&mut self, failure: Failure) {
         let since = self.since_open();
         match failure {
+            Failure::Handshake(_) if self.end == End::Unreachable => {}
             Failure::Handshake(e) => {
                 self.end = End::Refused;
                 if self.conn.role() == Role::Server {
