@@ -46,7 +46,8 @@ Lines typed on stdin are sent as text; /ping [TEXT] pings (the pong shows the ro
 stdin closes a `connect` (code 1000).
 
 exit codes: 0 the closing handshake completed; 1 the connection ended without one;
-2 usage; 3 could not connect; 4 the upgrade was refused (status and body shown);
+2 usage; 3 could not connect (TCP or TLS); 4 the upgrade was refused or failed (a
+refusal's status and body are shown);
 5 the peer broke the protocol (the close code it caused is shown).";
 
 struct Args {

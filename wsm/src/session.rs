@@ -23,7 +23,8 @@ pub enum End {
     Abnormal = 1,
     /// The transport failed before the connection opened (TLS: an untrusted certificate).
     Unreachable = 3,
-    /// The server refused the upgrade (its status and body were shown).
+    /// The server refused the upgrade (its status and body were shown), or its answer was
+    /// not a valid one, or did not come in time.
     Refused = 4,
     /// The peer broke the protocol (the close code it caused was shown).
     Protocol = 5,
