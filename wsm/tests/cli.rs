@@ -164,7 +164,7 @@ fn close_answer_ok(line: &str, code: u16, reason: &str) -> bool {
 
 #[test]
 fn a_scripted_session_prints_the_handshake_and_one_line_per_frame() {
-    let (_server, port) = listen(&[]);
+    let (mut server, port) = listen(&[]);
     let url = format!("ws://127.0.0.1:{port}/chat");
     let mut c = Proc::spawn(&["connect", &url]);
     let mut out = c.until("Sec-WebSocket-Accept");
@@ -215,6 +215,31 @@ fn a_scripted_session_prints_the_handshake_and_one_line_per_frame() {
         "{}",
         rest[1]
     );
+
+    // `wsm listen` showed the same session from its side, each line marked `#1`.
+    let theirs: Vec<String> = server
+        .until("closed")
+        .iter()
+        .map(|l| normalise(l.strip_prefix("#1 ").unwrap_or_else(|| panic!("{l}"))))
+        .collect();
+    let frames = [
+        "T ↓ TEXT   FIN          27 B masked   \"Привет, сервер!\"",
+        "T ↑ TEXT   FIN          27 B unmasked \"Привет, сервер!\"",
+        "T ↓ BINARY FIN           3 B masked   01 02 ff",
+        "T ↑ BINARY FIN           3 B unmasked 01 02 ff",
+        "T ↓ PING   FIN           1 B masked   \"1\"",
+        "T ↑ PONG   FIN           1 B unmasked \"1\"",
+        "T ↓ TEXT   FIN          40 B masked   \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"…",
+        "T ↑ TEXT   FIN          40 B unmasked \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"…",
+        "T ↓ CLOSE  FIN           5 B masked   4000 \"bye\"",
+    ];
+    let n = 12 + frames.len();
+    assert_eq!(theirs.len(), n + 2, "{theirs:#?}");
+    assert_eq!(theirs[..12], expected[..12], "{theirs:#?}");
+    assert_eq!(theirs[12..n], frames, "{theirs:#?}");
+    let answer = theirs[n].replace("↑", "↓");
+    assert!(close_answer_ok(&answer, 4000, "bye"), "{}", theirs[n]);
+    assert_eq!(theirs[n + 1], "T · closed cleanly, code 4000 \"bye\"");
 }
 
 #[test]
