@@ -29,6 +29,7 @@ pub struct Options {
     /// `usize::MAX`: no cap.
     pub(crate) max_output_buffer: usize,
     pub(crate) echo_close_reason: bool,
+    pub(crate) trace_frames: bool,
 }
 
 impl Default for Options {
@@ -45,6 +46,7 @@ impl Default for Options {
             stream_fragments: false,
             max_output_buffer: usize::MAX,
             echo_close_reason: true,
+            trace_frames: false,
         }
     }
 }
@@ -145,6 +147,17 @@ impl Options {
     /// code alone. A close frame without a body is answered with an empty one either way.
     pub fn echo_close_reason(mut self, on: bool) -> Self {
         self.echo_close_reason = on;
+        self
+    }
+
+    /// Record every frame received and sent, header fields and the first 32 payload bytes,
+    /// for [`Connection::poll_frame`](crate::Connection::poll_frame) to hand out (a protocol
+    /// viewer, a `--trace` flag). Default off: then nothing is recorded or allocated, and the
+    /// hooks cost one untaken branch. At most
+    /// [`Connection::TRACE_CAPACITY`](crate::Connection::TRACE_CAPACITY) records wait; older ones are
+    /// dropped and counted.
+    pub fn trace_frames(mut self, on: bool) -> Self {
+        self.trace_frames = on;
         self
     }
 }

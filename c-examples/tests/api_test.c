@@ -1084,8 +1084,60 @@ static void test_receive_buffer(void) {
     free_pair(p);
 }
 
+/* The frame trace: one record per frame each way, unmasked previews, nothing when off. */
+static void test_frame_trace(void) {
+    wsm_options *o = NULL;
+    CHECK_EQ(wsm_options_new(&o), WSM_OK);
+    CHECK_EQ(wsm_options_set_trace_frames(o, true), WSM_OK);
+    struct pair p = open_pair(o, o);
+    wsm_options_free(o);
+    wsm_frame_info f;
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE); /* the handshake is no frame */
+
+    CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_SENT);
+    CHECK_EQ(f.opcode, 0x1);
+    CHECK(f.fin && f.masked && f.rsv == 0);
+    CHECK_EQ(f.payload_len, 5);
+    CHECK_BYTES(f.preview, f.preview_len, "hello");
+    transfer(p.client, p.server, 64);
+    expect(p.server, WSM_EVENT_TEXT);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_RECEIVED);
+    CHECK(f.masked);
+    CHECK_BYTES(f.preview, f.preview_len, "hello"); /* unmasked */
+
+    /* A long payload: 32 bytes of preview, the whole length. */
+    uint8_t big[300];
+    memset(big, 'x', sizeof big);
+    CHECK_EQ(wsm_conn_send_binary(p.server, big, sizeof big), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_SENT);
+    CHECK_EQ(f.opcode, 0x2);
+    CHECK(!f.masked);
+    CHECK_EQ(f.payload_len, 300);
+    CHECK_EQ(f.preview_len, WSM_FRAME_PREVIEW_MAX);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE);
+    CHECK_EQ(wsm_conn_frames_dropped(p.server), 0);
+    CHECK_EQ(wsm_conn_frames_dropped(NULL), 0);
+    CHECK_EQ(wsm_conn_next_frame(NULL, &f), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_next_frame(p.server, NULL), WSM_ERR_NULL_PARAMETER);
+    free_pair(p);
+
+    /* Off by default: nothing is recorded. */
+    p = open_pair(NULL, NULL);
+    CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE);
+    free_pair(p);
+}
+
 int main(void) {
     const struct test tests[] = {
+        {"frame_trace", test_frame_trace},
         {"version_and_result_strings", test_version_and_result_strings},
         {"handshake_messages_and_close", test_handshake_messages_and_close},
         {"subprotocol_policy_and_close_reason", test_subprotocol_policy_and_close_reason},

@@ -16,10 +16,11 @@
 //! | `events` | the event queue and what a borrowed event has on loan |
 //! | `extension` | what may be negotiated and what is in force (permessage-deflate) |
 //! | `timers` | the timers (the engine never reads a clock) |
+//! | `trace` | the frame trace (`Options::trace_frames`), off by default |
 //!
 //! Each part uses only those below it: `poll` → `recv`; `opening`, `recv` → `closing` →
 //! `send`; all of them → the leaves `lifecycle`, `input`, `message`, `events`, `extension`,
-//! `timers`.
+//! `timers`, `trace`.
 
 mod closing;
 mod events;
@@ -32,6 +33,7 @@ mod poll;
 mod recv;
 mod send;
 mod timers;
+mod trace;
 
 use crate::close::CloseCode;
 use crate::config::{ClientConfig, Options, ServerConfig};
@@ -50,6 +52,8 @@ use lifecycle::Lifecycle;
 use message::Message;
 use opening::{Negotiated, Opening};
 use timers::Timers;
+use trace::Trace;
+pub use trace::{Direction, FrameInfo};
 
 // Also named here, where they used to live (the FFI imports them from here).
 pub(crate) use crate::state::{Role, State};
@@ -130,6 +134,15 @@ impl Upgraded {
 ///      [`consume_output`](Self::consume_output) with what was written (or
 ///      [`take_output`](Self::take_output) for all of it at once).
 ///   3. [`poll_timeout`](Self::poll_timeout) for when to call `handle_timeout` next.
+/// * **Frame trace**, only with [`Options::trace_frames`] on:
+///   [`poll_frame`](Self::poll_frame) until `None` after each event polled and each
+///   command. A received frame is recorded when it is decoded, so its record comes out
+///   before (or with) the event it makes; a sent frame when it is queued as output
+///   (automatic pongs and close answers while events are polled), whether or not its bytes
+///   were written yet (an automatic pong that a newer ping replaced before it was written
+///   is recorded all the same). Records past [`TRACE_CAPACITY`](Self::TRACE_CAPACITY) undrained are
+///   dropped oldest first and counted by [`frames_dropped`](Self::frames_dropped). A frame
+///   the engine refuses (a protocol error) is not recorded: the error event says why.
 /// * **Getters**: [`state`](Self::state), [`role`](Self::role),
 ///   [`subprotocol`](Self::subprotocol), [`extensions`](Self::extensions),
 ///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed).
@@ -190,6 +203,8 @@ pub struct Connection {
     now: Instant,
     /// What the handshake negotiated, boxed only when there is something.
     negotiated: Option<Box<Negotiated>>,
+    /// The frame trace, when `Options::trace_frames` is on.
+    trace: Option<Box<Trace>>,
 }
 
 impl core::fmt::Debug for Connection {
@@ -209,6 +224,7 @@ impl Connection {
         if let Some(d) = options.handshake_timeout_duration() {
             timers.handshake.start(d);
         }
+        let trace = options.trace_frames.then(Trace::new_boxed);
         Self {
             role,
             options,
@@ -226,6 +242,7 @@ impl Connection {
             timers,
             now: Instant::ZERO,
             negotiated: None,
+            trace,
         }
     }
 

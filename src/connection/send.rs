@@ -2,7 +2,7 @@
 //! output buffer (header and masked payload in one pass), compressed when an extension says
 //! so; and the keepalive ping.
 
-use super::Connection;
+use super::{trace, Connection};
 use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
@@ -30,9 +30,13 @@ impl Connection {
         match self.ext.compress(data) {
             Some(compressed) => {
                 write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
+                trace::sent(&mut self.trace, true, RSV1, opcode, mask, compressed);
                 self.ext.compressed_sent();
             }
-            None => write_frame(&mut self.output, true, 0, opcode, mask, data),
+            None => {
+                write_frame(&mut self.output, true, 0, opcode, mask, data);
+                trace::sent(&mut self.trace, true, 0, opcode, mask, data);
+            }
         }
         Ok(())
     }
@@ -56,6 +60,7 @@ impl Connection {
         };
         let mask = self.next_mask()?;
         write_frame(&mut self.output, fin, 0, opcode, mask, data);
+        trace::sent(&mut self.trace, fin, 0, opcode, mask, data);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
     }
@@ -141,7 +146,10 @@ impl Connection {
     /// with a predictable key.
     pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
         match self.next_mask() {
-            Ok(mask) => write_frame(&mut self.output, true, 0, opcode, mask, payload),
+            Ok(mask) => {
+                write_frame(&mut self.output, true, 0, opcode, mask, payload);
+                trace::sent(&mut self.trace, true, 0, opcode, mask, payload);
+            }
             Err(_) => {
                 if let Some(m) = self.masks.as_mut() {
                     m.set_failed();

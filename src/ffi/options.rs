@@ -232,3 +232,18 @@ pub unsafe extern "C" fn wsm_options_set_max_output_buffer(
 ) -> wsm_result {
     set(options, |o| o.max_output_buffer(bytes))
 }
+
+/// Whether every frame received and sent is recorded for `wsm_conn_next_frame` (default
+/// false: nothing is recorded). At most 1024 records wait; older ones are dropped and
+/// counted by `wsm_conn_frames_dropped`.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_options_set_trace_frames(
+    options: *mut wsm_options,
+    on: bool,
+) -> wsm_result {
+    set(options, |o| o.trace_frames(on))
+}
