@@ -440,6 +440,65 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
+ * `subprotocol` (NULL for none; it must be one the client offered, else
+ * `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `subprotocol` is NULL or a NUL-terminated string.
+ */
+wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
+
+/**
+ * Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
+ * 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
+ * connection then closes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `reason` is NULL or a NUL-terminated string.
+ */
+wsm_result wsm_conn_reject(wsm_conn *conn, uint16_t status, const char *reason);
+
+/**
+ * Answers the request a deferred-accept server reported with a complete HTTP response:
+ * `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
+ * `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
+ * a custom rejection of an Upgrade. The connection then closes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `content_type` is NULL or a NUL-terminated string.
+ * * `body` is NULL or readable for `body_len` bytes.
+ */
+wsm_result wsm_conn_respond(wsm_conn *conn,
+                            uint16_t status,
+                            const char *content_type,
+                            const uint8_t *body,
+                            size_t body_len);
+
+/**
+ * Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
+ * request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
+ * `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
+ * * `value` is NULL or valid for writing a `*const c_char`.
+ * * `len` is NULL or valid for writing a `usize`.
+ */
+wsm_result wsm_conn_request_header(const wsm_conn *conn,
+                                   const char *name,
+                                   const char **value,
+                                   size_t *len);
+
+/**
  * Sets `*out` to a new configuration for `ws://host/path`: `host` is the `Host` header
  * (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
  * Characters HTTP forbids are reported by `wsm_conn_client_new` as
@@ -666,138 +725,6 @@ size_t wsm_conn_buffered_amount(const wsm_conn *conn);
  * used by another thread during the call.
  */
 wsm_state wsm_conn_state(const wsm_conn *conn);
-
-/**
- * Sends a whole text message of `len` bytes, which must be UTF-8
- * (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
- * no close was sent.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `text` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_send_text(wsm_conn *conn, const char *text, size_t len);
-
-/**
- * Sends a whole binary message of `len` bytes.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `data` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_send_binary(wsm_conn *conn, const uint8_t *data, size_t len);
-
-/**
- * Sends one fragment of a message (RFC 6455 §5.4): the first starts a text (`text`) or
- * binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
- * `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
- * point; the whole message must be UTF-8.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `data` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_send_fragment(wsm_conn *conn,
-                                  bool text,
-                                  const uint8_t *data,
-                                  size_t len,
-                                  bool fin);
-
-/**
- * Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `data` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_send_ping(wsm_conn *conn, const uint8_t *data, size_t len);
-
-/**
- * Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
- * auto-pong is off).
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `data` is NULL or readable for `len` bytes.
- */
-wsm_result wsm_conn_send_pong(wsm_conn *conn, const uint8_t *data, size_t len);
-
-/**
- * Starts the closing handshake with `code` and a NUL-terminated UTF-8 `reason` of at most
- * 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
- * else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
- * body. The state becomes closing; nothing more may be sent.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `reason` is NULL or a NUL-terminated string.
- */
-wsm_result wsm_conn_close(wsm_conn *conn, uint16_t code, const char *reason);
-
-/**
- * Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
- * `subprotocol` (NULL for none; it must be one the client offered, else
- * `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `subprotocol` is NULL or a NUL-terminated string.
- */
-wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
-
-/**
- * Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
- * 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
- * connection then closes.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `reason` is NULL or a NUL-terminated string.
- */
-wsm_result wsm_conn_reject(wsm_conn *conn, uint16_t status, const char *reason);
-
-/**
- * Answers the request a deferred-accept server reported with a complete HTTP response:
- * `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
- * `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
- * a custom rejection of an Upgrade. The connection then closes.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `content_type` is NULL or a NUL-terminated string.
- * * `body` is NULL or readable for `body_len` bytes.
- */
-wsm_result wsm_conn_respond(wsm_conn *conn,
-                            uint16_t status,
-                            const char *content_type,
-                            const uint8_t *body,
-                            size_t body_len);
-
-/**
- * Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
- * request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
- * `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
- *
- * # Safety
- * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
- *   not used by another thread during the call.
- * * `name` is NULL or a NUL-terminated string.
- * * `value` is NULL or valid for writing a `*const c_char`.
- * * `len` is NULL or valid for writing a `usize`.
- */
-wsm_result wsm_conn_request_header(const wsm_conn *conn,
-                                   const char *name,
-                                   const char **value,
-                                   size_t *len);
 
 /**
  * Sets `*value`/`*len` to the negotiated subprotocol (valid until the next non-const call
@@ -1100,6 +1027,79 @@ wsm_result wsm_conn_commit_received(wsm_conn *conn, size_t n);
  * unknown ones get "unknown result code"). Never NULL; the string must not be freed.
  */
 const char *wsm_result_str(unsigned int result);
+
+/**
+ * Sends a whole text message of `len` bytes, which must be UTF-8
+ * (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
+ * no close was sent.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `text` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_send_text(wsm_conn *conn, const char *text, size_t len);
+
+/**
+ * Sends a whole binary message of `len` bytes.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_send_binary(wsm_conn *conn, const uint8_t *data, size_t len);
+
+/**
+ * Sends one fragment of a message (RFC 6455 §5.4): the first starts a text (`text`) or
+ * binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
+ * `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
+ * point; the whole message must be UTF-8.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_send_fragment(wsm_conn *conn,
+                                  bool text,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  bool fin);
+
+/**
+ * Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_send_ping(wsm_conn *conn, const uint8_t *data, size_t len);
+
+/**
+ * Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
+ * auto-pong is off).
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or readable for `len` bytes.
+ */
+wsm_result wsm_conn_send_pong(wsm_conn *conn, const uint8_t *data, size_t len);
+
+/**
+ * Starts the closing handshake with `code` and a NUL-terminated UTF-8 `reason` of at most
+ * 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
+ * else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
+ * body. The state becomes closing; nothing more may be sent.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `reason` is NULL or a NUL-terminated string.
+ */
+wsm_result wsm_conn_close(wsm_conn *conn, uint16_t code, const char *reason);
 
 /**
  * Sets `*out` to a new configuration that accepts every valid request, chooses no

@@ -1,18 +1,14 @@
 //! `wsm_conn`: one WebSocket connection, client or server, driven by the caller's I/O.
 
-use super::args::{
-    arg_bytes, arg_mut, arg_opt_str, arg_out, arg_ref, arg_str, arg_utf8, free_handle, into_handle,
-};
+use super::args::{arg_mut, arg_out, arg_ref, free_handle, into_handle};
 use super::boundary::{guard, guard_result};
 use super::client_config::wsm_client_config;
 use super::event::{wsm_event, wsm_event_kind};
 use super::frame::wsm_frame_info;
 use super::result::wsm_result;
 use super::server_config::wsm_server_config;
-use crate::close::CloseCode;
 use crate::connection::{Connection, State};
-use crate::error::Error;
-use crate::event::{Event, MessageKind};
+use crate::event::Event;
 use crate::handshake::Request;
 use crate::time::Instant;
 use alloc::string::String;
@@ -67,13 +63,13 @@ impl super::boundary::OnPanic for wsm_state {
 /// Threads: a connection may move between threads, but it is not shared between them: no
 /// two calls on the same connection may run at once. Different connections are independent.
 pub struct wsm_conn {
-    conn: Connection,
+    pub(super) conn: Connection,
     /// The event last handed out; the pointers of its `wsm_event` point into it.
     current: Option<Event>,
     /// Text made for the current event (an error's description).
     scratch: String,
     /// The request a deferred-accept server is deciding on, for `wsm_conn_request_header`.
-    request: Option<Request>,
+    pub(super) request: Option<Request>,
 }
 
 impl wsm_conn {
@@ -159,7 +155,7 @@ pub(super) fn with_engine(
 }
 
 /// Runs `f` on the connection behind `conn`.
-fn with_conn(
+pub(super) fn with_conn(
     conn: *mut wsm_conn,
     f: impl FnOnce(&mut wsm_conn) -> Result<(), wsm_result>,
 ) -> wsm_result {
@@ -169,24 +165,10 @@ fn with_conn(
     })
 }
 
-/// Runs a command that sends `len` bytes of `data` on the connection behind `conn`.
-fn send_bytes(
-    conn: *mut wsm_conn,
-    data: *const u8,
-    len: usize,
-    send: impl FnOnce(&mut Connection, &[u8]) -> Result<(), Error>,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes, by the header's contract.
-        let data = unsafe { arg_bytes(data, len) }?;
-        Ok(send(&mut c.conn, data)?)
-    })
-}
-
 /// Hands out a view into the connection behind `conn` as `*data`/`*len`. `find` checks the
 /// call's other arguments (which come before `data` and `len`, so are checked before them)
 /// and gives the bytes, or `None`: `WSM_ERR_NOT_FOUND` once `data` and `len` are checked.
-fn hand_out_view(
+pub(super) fn hand_out_view(
     conn: *const wsm_conn,
     data: *mut *const u8,
     len: *mut usize,
@@ -374,219 +356,6 @@ pub unsafe extern "C" fn wsm_conn_state(conn: *const wsm_conn) -> wsm_state {
     guard(|| {
         // SAFETY: NULL or a live handle.
         unsafe { arg_ref(conn) }.map_or(wsm_state::WSM_STATE_CLOSED, |c| c.conn.state().into())
-    })
-}
-
-/// Sends a whole text message of `len` bytes, which must be UTF-8
-/// (`WSM_ERR_INVALID_UTF8` otherwise). `WSM_ERR_WRONG_STATE` unless the state is open and
-/// no close was sent.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `text` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_send_text(
-    conn: *mut wsm_conn,
-    text: *const c_char,
-    len: usize,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or `len` readable bytes.
-        let text = unsafe { arg_utf8(text.cast(), len) }?;
-        Ok(c.conn.send_text(text)?)
-    })
-}
-
-/// Sends a whole binary message of `len` bytes.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `data` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_send_binary(
-    conn: *mut wsm_conn,
-    data: *const u8,
-    len: usize,
-) -> wsm_result {
-    send_bytes(conn, data, len, Connection::send_binary)
-}
-
-/// Sends one fragment of a message (RFC 6455 §5.4): the first starts a text (`text`) or
-/// binary message, later ones must name the same kind (`WSM_ERR_FRAGMENT_MISMATCH`), and
-/// `fin` ends it. Pings and pongs may go between fragments. Text fragments may split a code
-/// point; the whole message must be UTF-8.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `data` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_send_fragment(
-    conn: *mut wsm_conn,
-    text: bool,
-    data: *const u8,
-    len: usize,
-    fin: bool,
-) -> wsm_result {
-    let kind = if text {
-        MessageKind::Text
-    } else {
-        MessageKind::Binary
-    };
-    send_bytes(conn, data, len, |c, data| c.send_fragment(kind, data, fin))
-}
-
-/// Sends a ping with up to 125 bytes of payload (`WSM_ERR_CONTROL_PAYLOAD_TOO_LONG`).
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `data` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_send_ping(
-    conn: *mut wsm_conn,
-    data: *const u8,
-    len: usize,
-) -> wsm_result {
-    send_bytes(conn, data, len, Connection::send_ping)
-}
-
-/// Sends a pong with up to 125 bytes of payload (unsolicited, or answering pings when
-/// auto-pong is off).
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `data` is NULL or readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_send_pong(
-    conn: *mut wsm_conn,
-    data: *const u8,
-    len: usize,
-) -> wsm_result {
-    send_bytes(conn, data, len, Connection::send_pong)
-}
-
-/// Starts the closing handshake with `code` and a NUL-terminated UTF-8 `reason` of at most
-/// 123 bytes (NULL for none). `code` must be sendable (1000-1003, 1007-1014, 3000-4999,
-/// else `WSM_ERR_INVALID_CLOSE_CODE`), or 1005 with no reason for a close frame without a
-/// body. The state becomes closing; nothing more may be sent.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `reason` is NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_close(
-    conn: *mut wsm_conn,
-    code: u16,
-    reason: *const c_char,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or a NUL-terminated string.
-        let reason = unsafe { arg_opt_str(reason) }?.unwrap_or("");
-        Ok(c.conn.close(CloseCode(code), reason)?)
-    })
-}
-
-/// Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
-/// `subprotocol` (NULL for none; it must be one the client offered, else
-/// `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `subprotocol` is NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_accept(
-    conn: *mut wsm_conn,
-    subprotocol: *const c_char,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or a NUL-terminated string.
-        let subprotocol = unsafe { arg_opt_str(subprotocol) }?;
-        c.conn.accept(subprotocol)?;
-        c.request = None;
-        Ok(())
-    })
-}
-
-/// Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
-/// 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
-/// connection then closes.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `reason` is NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_reject(
-    conn: *mut wsm_conn,
-    status: u16,
-    reason: *const c_char,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or a NUL-terminated string.
-        let reason = unsafe { arg_opt_str(reason) }?.unwrap_or("");
-        c.conn.reject(status, reason)?;
-        c.request = None;
-        Ok(())
-    })
-}
-
-/// Answers the request a deferred-accept server reported with a complete HTTP response:
-/// `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
-/// `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
-/// a custom rejection of an Upgrade. The connection then closes.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `content_type` is NULL or a NUL-terminated string.
-/// * `body` is NULL or readable for `body_len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_respond(
-    conn: *mut wsm_conn,
-    status: u16,
-    content_type: *const c_char,
-    body: *const u8,
-    body_len: usize,
-) -> wsm_result {
-    with_conn(conn, |c| {
-        // SAFETY: NULL or a NUL-terminated string, and NULL or `body_len` readable bytes.
-        let (content_type, body) = unsafe { (arg_str(content_type)?, arg_bytes(body, body_len)?) };
-        c.conn.respond(status, content_type, body)?;
-        c.request = None;
-        Ok(())
-    })
-}
-
-/// Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
-/// request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
-/// `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
-///
-/// # Safety
-/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
-///   not used by another thread during the call.
-/// * `name` is NULL or a NUL-terminated string.
-/// * `value` is NULL or valid for writing a `*const c_char`.
-/// * `len` is NULL or valid for writing a `usize`.
-#[no_mangle]
-pub unsafe extern "C" fn wsm_conn_request_header(
-    conn: *const wsm_conn,
-    name: *const c_char,
-    value: *mut *const c_char,
-    len: *mut usize,
-) -> wsm_result {
-    hand_out_view(conn, value.cast(), len, |c| {
-        // SAFETY: NULL or a NUL-terminated string.
-        let name = unsafe { arg_str(name) }?;
-        Ok(c.request
-            .as_ref()
-            .and_then(|r| r.header(name))
-            .map(str::as_bytes))
     })
 }
 

@@ -4,9 +4,8 @@
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
-//! [`wsm_event`](event), [`wsm_frame_info`](frame)), and [`receive`] for the input functions of
-//! `wsm_conn`; the
-//! plumbing apart: `boundary` (the one panic boundary every entry point runs in),
+//! [`wsm_event`](event), [`wsm_frame_info`](frame)); `wsm_conn`'s inputs ([`receive`]), commands
+//! ([`send`]) and a server's answer to the handshake ([`answer`]) in files of their own; the plumbing apart: `boundary` (the one panic boundary every entry point runs in),
 //! `args` (null checks and pointer casts), `result` (the result codes).
 //!
 //! Conventions, stated once (they follow rustls-ffi):
@@ -29,6 +28,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::missing_safety_doc, clippy::undocumented_unsafe_blocks)]
 
+pub mod answer;
 mod args;
 mod boundary;
 pub mod client_config;
@@ -40,6 +40,7 @@ pub mod options;
 mod random;
 pub mod receive;
 pub mod result;
+pub mod send;
 pub mod server_config;
 pub mod version;
 

@@ -1,0 +1,107 @@
+//! A deferred-accept server's answer to the opening handshake (`WSM_EVENT_REQUEST`):
+//! `wsm_conn_accept`, `wsm_conn_reject`, `wsm_conn_respond`, and the request's headers
+//! while it waits (`wsm_conn_request_header`).
+
+use super::args::{arg_bytes, arg_opt_str, arg_str};
+use super::conn::{hand_out_view, with_conn, wsm_conn};
+use super::result::wsm_result;
+use core::ffi::c_char;
+
+/// Accepts the request a deferred-accept server reported with `WSM_EVENT_REQUEST`, choosing
+/// `subprotocol` (NULL for none; it must be one the client offered, else
+/// `WSM_ERR_SUBPROTOCOL_NOT_OFFERED`).
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `subprotocol` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_accept(
+    conn: *mut wsm_conn,
+    subprotocol: *const c_char,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let subprotocol = unsafe { arg_opt_str(subprotocol) }?;
+        c.conn.accept(subprotocol)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
+/// 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
+/// connection then closes.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `reason` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_reject(
+    conn: *mut wsm_conn,
+    status: u16,
+    reason: *const c_char,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let reason = unsafe { arg_opt_str(reason) }?.unwrap_or("");
+        c.conn.reject(status, reason)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Answers the request a deferred-accept server reported with a complete HTTP response:
+/// `status` (200-599 but 204 and 304, else `WSM_ERR_INVALID_STATUS`), a `Content-Type` of
+/// `content_type` and `body_len` bytes of `body` (NULL when 0). A page for a plain `GET`, or
+/// a custom rejection of an Upgrade. The connection then closes.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `content_type` is NULL or a NUL-terminated string.
+/// * `body` is NULL or readable for `body_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_respond(
+    conn: *mut wsm_conn,
+    status: u16,
+    content_type: *const c_char,
+    body: *const u8,
+    body_len: usize,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        // SAFETY: NULL or a NUL-terminated string, and NULL or `body_len` readable bytes.
+        let (content_type, body) = unsafe { (arg_str(content_type)?, arg_bytes(body, body_len)?) };
+        c.conn.respond(status, content_type, body)?;
+        c.request = None;
+        Ok(())
+    })
+}
+
+/// Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
+/// request waiting for `wsm_conn_accept`/`wsm_conn_reject`; it stays valid until then.
+/// `WSM_ERR_NOT_FOUND` when there is no such header or no waiting request.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
+/// * `value` is NULL or valid for writing a `*const c_char`.
+/// * `len` is NULL or valid for writing a `usize`.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_request_header(
+    conn: *const wsm_conn,
+    name: *const c_char,
+    value: *mut *const c_char,
+    len: *mut usize,
+) -> wsm_result {
+    hand_out_view(conn, value.cast(), len, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let name = unsafe { arg_str(name) }?;
+        Ok(c.request
+            .as_ref()
+            .and_then(|r| r.header(name))
+            .map(str::as_bytes))
+    })
+}
