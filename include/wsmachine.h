@@ -826,6 +826,12 @@ wsm_result wsm_deflate_set_level(wsm_deflate *deflate, uint32_t level);
 wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
 
 /**
+ * A static, NUL-terminated English description of a result code (any number is accepted;
+ * unknown ones get "unknown result code"). Never NULL; the string must not be freed.
+ */
+const char *wsm_result_str(unsigned int result);
+
+/**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
  * handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
  * handshake timeout 10 s, automatic pongs, whole messages, close reasons echoed. Free with
@@ -1021,12 +1027,6 @@ wsm_result wsm_conn_receive_buffer(wsm_conn *conn, size_t min, uint8_t **buf, si
  * used by another thread during the call.
  */
 wsm_result wsm_conn_commit_received(wsm_conn *conn, size_t n);
-
-/**
- * A static, NUL-terminated English description of a result code (any number is accepted;
- * unknown ones get "unknown result code"). Never NULL; the string must not be freed.
- */
-const char *wsm_result_str(unsigned int result);
 
 /**
  * Sends a whole text message of `len` bytes, which must be UTF-8

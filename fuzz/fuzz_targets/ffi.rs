@@ -38,7 +38,8 @@ use wsmachine::ffi::send::*;
 use wsmachine::ffi::event::{wsm_error_kind, wsm_event, wsm_event_kind};
 use wsmachine::ffi::options::*;
 use wsmachine::ffi::receive::*;
-use wsmachine::ffi::result::{wsm_result, wsm_result_str};
+use wsmachine::ffi::describe::wsm_result_str;
+use wsmachine::ffi::result::wsm_result;
 use wsmachine::ffi::server_config::*;
 use wsmachine::ffi::version::wsm_version;
 use wsmachine::{

@@ -6,7 +6,7 @@
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
 //! [`wsm_event`](event), [`wsm_frame_info`](frame)); `wsm_conn`'s inputs ([`receive`]), commands
 //! ([`send`]) and a server's answer to the handshake ([`answer`]) in files of their own; the plumbing apart: `boundary` (the one panic boundary every entry point runs in),
-//! `args` (null checks and pointer casts), `result` (the result codes).
+//! `args` (null checks and pointer casts), `result` (the result codes), `describe` (their texts).
 //!
 //! Conventions, stated once (they follow rustls-ffi):
 //! * Every fallible call returns a `wsm_result`; `WSM_OK` is 0 and the error codes keep
@@ -34,6 +34,7 @@ mod boundary;
 pub mod client_config;
 pub mod conn;
 pub mod deflate;
+pub mod describe;
 pub mod event;
 pub mod frame;
 pub mod options;

@@ -1,8 +1,6 @@
-//! `wsm_result`, the code every fallible C call returns, and `wsm_result_str`.
+//! `wsm_result`, the code every fallible C call returns, and the engine errors it carries.
 
-use super::boundary;
 use crate::error::Error;
-use core::ffi::{c_char, c_uint};
 
 /// What a call did. `WSM_OK` is 0; every error keeps its number forever (retired numbers are
 /// not reused), so programs may store or compare them.
@@ -76,93 +74,9 @@ impl From<Error> for wsm_result {
     }
 }
 
-/// The text for each code, NUL-terminated for C.
-fn describe(code: c_uint) -> &'static str {
-    const TABLE: &[(wsm_result, &str)] = &[
-        (WSM_OK, "success\0"),
-        (
-            WSM_ERR_NULL_PARAMETER,
-            "a required pointer argument was NULL\0",
-        ),
-        (WSM_ERR_PANIC, "internal error: the library panicked\0"),
-        (
-            WSM_ERR_INVALID_UTF8,
-            "a string argument is not valid UTF-8\0",
-        ),
-        (
-            WSM_ERR_INVALID_ARGUMENT,
-            "a numeric argument is out of range\0",
-        ),
-        (WSM_ERR_NOT_FOUND, "no such item\0"),
-        (
-            WSM_ERR_WRONG_STATE,
-            "not allowed in the connection's state\0",
-        ),
-        (
-            WSM_ERR_CONTROL_PAYLOAD_TOO_LONG,
-            "control frame payload longer than 125 bytes\0",
-        ),
-        (
-            WSM_ERR_INVALID_CLOSE_CODE,
-            "this close code may not be sent\0",
-        ),
-        (
-            WSM_ERR_FRAGMENT_MISMATCH,
-            "fragment does not continue the message in progress\0",
-        ),
-        (
-            WSM_ERR_FRAGMENTED_MESSAGE_IN_PROGRESS,
-            "a fragmented message is unfinished\0",
-        ),
-        (
-            WSM_ERR_INVALID_HEADER,
-            "invalid characters in a header, host, path or subprotocol\0",
-        ),
-        (
-            WSM_ERR_NO_PENDING_REQUEST,
-            "no handshake request is waiting for an answer\0",
-        ),
-        (
-            WSM_ERR_SUBPROTOCOL_NOT_OFFERED,
-            "the client did not offer that subprotocol\0",
-        ),
-        (WSM_ERR_NO_RANDOM_SOURCE, "no random source available\0"),
-        (WSM_ERR_INVALID_STATUS, "status is not allowed here\0"),
-        (
-            WSM_ERR_NOT_WEBSOCKET,
-            "not a WebSocket request; answer it with wsm_conn_respond\0",
-        ),
-    ];
-    TABLE
-        .iter()
-        .find(|(r, _)| *r as c_uint == code)
-        .map_or("unknown result code\0", |(_, s)| s)
-}
-
-/// A static, NUL-terminated English description of a result code (any number is accepted;
-/// unknown ones get "unknown result code"). Never NULL; the string must not be freed.
-#[no_mangle]
-pub extern "C" fn wsm_result_str(result: c_uint) -> *const c_char {
-    boundary::guard(|| describe(result).as_ptr().cast())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_code_has_its_own_nul_terminated_text() {
-        let codes = (0..400).filter(|c| describe(*c) != "unknown result code\0");
-        let texts: std::vec::Vec<_> = codes.map(describe).collect();
-        assert_eq!(texts.len(), 17);
-        for t in &texts {
-            assert!(t.ends_with('\0') && !t[..t.len() - 1].contains('\0'));
-        }
-        let mut dedup = texts.clone();
-        dedup.sort();
-        dedup.dedup();
-        assert_eq!(dedup.len(), texts.len());
-    }
 
     #[test]
     fn engine_errors_map_to_their_codes() {
