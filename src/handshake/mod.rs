@@ -4,6 +4,7 @@
 
 mod client;
 mod extensions;
+pub mod negotiate;
 mod server;
 
 pub use client::{ClientHandshake, Negotiated};
