@@ -29,7 +29,8 @@ fn c_api_test_program_passes() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("api_test: 12 passed, 0 failed"),
+        // Every registered test passed (the count changes as tests are added).
+        out.status.success() && stdout.contains(" passed, 0 failed") && !stdout.contains("FAILED"),
         "{}",
         describe(&out)
     );

@@ -4,7 +4,8 @@
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
-//! [`wsm_event`](event)), and [`receive`] for the input functions of `wsm_conn`; the
+//! [`wsm_event`](event)), [`receive`] for the input functions of `wsm_conn`, and
+//! [`upgraded`] for connections whose handshake was done elsewhere; the
 //! plumbing apart: `boundary` (the one panic boundary every entry point runs in),
 //! `args` (null checks and pointer casts), `result` (the result codes).
 //!
@@ -39,6 +40,7 @@ mod random;
 pub mod receive;
 pub mod result;
 pub mod server_config;
+pub mod upgraded;
 pub mod version;
 
 pub use client_config::wsm_client_config;
