@@ -131,7 +131,10 @@ fn check_answer(answer: negotiate::Answer, key: Option<&[u8]>) -> Vec<(String, S
     let headers = answer.headers();
     for (n, v) in &headers {
         assert!(is_token(n), "{n:?}");
-        assert!(v.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)), "{v:?}");
+        assert!(
+            v.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)),
+            "{v:?}"
+        );
     }
     Connection::from_upgraded(answer.into_upgraded()).expect("an answer starts an engine");
     headers
