@@ -14,8 +14,9 @@
 //!
 //! * **HTTP/1.1 Upgrade** (RFC 6455 §4.2.1): `Upgrade: websocket`, `Connection: Upgrade`,
 //!   `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`; answered with 101 and a
-//!   `Sec-WebSocket-Accept`. That the method is `GET` and the version HTTP/1.1 is the HTTP
-//!   library's to check (it parsed the request line).
+//!   `Sec-WebSocket-Accept`. That the method is `GET`, the version HTTP/1.1 and a `Host`
+//!   present is the HTTP library's to check (it parsed the request;
+//!   `handshake::http::server_response` does).
 //! * **HTTP/2 extended CONNECT** (RFC 8441 §4-5): recognised by pseudo-header fields in the
 //!   view (names starting with `:`): `:method` must be `CONNECT` and `:protocol` must be
 //!   `websocket`, with `sec-websocket-version: 13`; there is no key and no accept, and the
