@@ -1,8 +1,8 @@
-//! The opening handshake with the [`http`](::http) crate's types (the `http` feature), which
+//! The opening handshake with the `http` crate's types (the `http` feature), which
 //! hyper, axum and reqwest speak: a server answers an `http::Request` with an
 //! `http::Response` and starts the engine with the [`Upgraded`] it gets; a client builds an
 //! `http::Request` and checks the `http::Response`. The HTTP library moves the bytes and
-//! hands over the upgraded transport; see [`negotiate`](super::negotiate) for the rules.
+//! hands over the upgraded transport; see [`negotiate`] for the rules.
 //!
 //! ```
 //! use wsmachine::handshake::http::server_response;

@@ -6,7 +6,7 @@
 //!   [`Answer`] says what to send back ([`Answer::status`], [`Answer::headers`]) and becomes
 //!   the [`Upgraded`] that starts the engine ([`Answer::into_upgraded`]). Each step is public
 //!   too: [`validate`], [`choose_subprotocol`], `answer_deflate` (with the `deflate` feature)
-//!   and [`accept_key`](super::accept_key).
+//!   and [`accept_key`].
 //! * A client makes a [`ClientOffer`] from its [`ClientConfig`], sends
 //!   [`ClientOffer::headers`], and checks the response with [`ClientOffer::finish`].
 //!
