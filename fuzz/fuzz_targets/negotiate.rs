@@ -17,7 +17,8 @@
 //! 3. **Valid requests negotiate**: a request built from the valid parts (both kinds) is
 //!    answered with the first of the server's subprotocols offered; a client's own offer
 //!    (`ClientOffer`) accepts the answer; both engines start with the same extensions and a
-//!    message crosses from client to server.
+//!    message crosses from client to server. The same client through `http` types
+//!    (`client_request`, `server_response`, `client_finish`) succeeds too.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -120,6 +121,30 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// The client configuration of invariant 3.
+fn client_config(input: &Input) -> ClientConfig {
+    let mut client = ClientConfig::new("example.com", "/chat").random(Fixed(input.key));
+    for (i, p) in PROTOCOLS.iter().enumerate() {
+        if input.client & (1 << i) != 0 {
+            client = client.subprotocol(*p);
+        }
+    }
+    if input.client & 0x10 != 0 {
+        let mut d = DeflateConfig::new().client_no_context_takeover(input.client & 0x20 != 0);
+        if input.client & 0x40 != 0 {
+            d = d.server_max_window_bits(9 + input.bits % 7);
+        }
+        client = client.deflate(d);
+    }
+    for (i, v) in &input.extra {
+        let name = ["X-Extra", "Cookie", "User-Agent"][usize::from(*i) % 3];
+        if v.bytes().all(|b| b >= 0x20 && b != 0x7f) {
+            client = client.header(name, v.as_str());
+        }
+    }
+    client
+}
+
 /// Checks an answer (invariant 2) and returns its headers.
 fn check_answer(answer: negotiate::Answer, key: Option<&[u8]>) -> Vec<(String, String)> {
     if let Some(key) = key {
@@ -196,25 +221,17 @@ fuzz_target!(|input: Input| {
     }
 
     // 3: a valid request, through a client's own offer.
-    let mut client = ClientConfig::new("example.com", "/chat").random(Fixed(input.key));
-    for (i, p) in PROTOCOLS.iter().enumerate() {
-        if input.client & (1 << i) != 0 {
-            client = client.subprotocol(*p);
-        }
+    // The same client through the `http` types (HTTP/1.1 only): request, answer, check.
+    if !input.extended {
+        let (request, http_offer) =
+            wsmachine::handshake::http::client_request(client_config(&input))
+                .expect("a valid configuration");
+        let (response, _) = wsmachine::handshake::http::server_response(&request, &config)
+            .expect("a valid request is answered");
+        wsmachine::handshake::http::client_finish(http_offer, &response)
+            .expect("the client accepts a valid answer");
     }
-    if input.client & 0x10 != 0 {
-        let mut d = DeflateConfig::new().client_no_context_takeover(input.client & 0x20 != 0);
-        if input.client & 0x40 != 0 {
-            d = d.server_max_window_bits(9 + input.bits % 7);
-        }
-        client = client.deflate(d);
-    }
-    for (i, v) in &input.extra {
-        let name = ["X-Extra", "Cookie", "User-Agent"][usize::from(*i) % 3];
-        if v.bytes().all(|b| b >= 0x20 && b != 0x7f) {
-            client = client.header(name, v.as_str());
-        }
-    }
+    let client = client_config(&input);
     let offer = if input.extended {
         ClientOffer::extended_connect(client)
     } else {

@@ -44,7 +44,7 @@ impl HeaderView for HeaderMap {
 fn response(status: u16, headers: &[(String, String)]) -> Response<()> {
     let mut builder = Response::builder().status(status);
     for (n, v) in headers {
-        builder = builder.header(n.as_str(), v.as_str());
+        builder = builder.header(n.as_str(), v.as_bytes());
     }
     builder.body(()).unwrap_or_else(|_| {
         let mut r = Response::new(());
@@ -126,7 +126,8 @@ pub fn client_request(config: ClientConfig) -> Result<(Request<()>, ClientOffer)
         .version(Version::HTTP_11)
         .header(::http::header::HOST, offer.host());
     for (n, v) in offer.headers() {
-        builder = builder.header(n.as_str(), v.as_str());
+        // From bytes: a value may hold UTF-8 (obs-text), which `&str` conversion refuses.
+        builder = builder.header(n.as_str(), v.as_bytes());
     }
     let request = builder.body(()).map_err(|_| Error::InvalidHeader)?;
     Ok((request, offer))
@@ -270,5 +271,12 @@ mod tests {
             client_request(ClientConfig::new("h", "/").header("X", "a\nb")).unwrap_err(),
             Error::InvalidHeader
         );
+        // UTF-8 in a value (obs-text) goes through, both ways.
+        let (request, _) =
+            client_request(ClientConfig::new("h", "/").header("X-Name", "Zoë")).unwrap();
+        assert_eq!(request.headers()["x-name"].as_bytes(), "Zoë".as_bytes());
+        let config = ServerConfig::new().header("X-Name", "Zoë").unwrap();
+        let (response, _) = server_response(&rfc_request().body(()).unwrap(), &config).unwrap();
+        assert_eq!(response.headers()["x-name"].as_bytes(), "Zoë".as_bytes());
     }
 }
