@@ -19,6 +19,10 @@
 //!    (`ClientOffer`) accepts the answer; both engines start with the same extensions and a
 //!    message crosses from client to server. The same client through `http` types
 //!    (`client_request`, `server_response`, `client_finish`) succeeds too.
+//! 4. **C ABI**: `wsm_accept_key`, `wsm_deflate_answer` and `wsm_conn_from_upgraded` on
+//!    arbitrary keys, offers, roles and buffer sizes agree with the Rust functions (the
+//!    result, the NUL-terminated text written, whether a connection starts), never panic,
+//!    and write nothing past the buffer or on failure.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -74,6 +78,12 @@ enum Value {
 #[derive(Arbitrary, Debug)]
 struct Input {
     fields: Vec<(Name, Value)>,
+    /// For the C entry points: a key, an offer (also taken as a negotiated value), a role,
+    /// and a small output buffer length.
+    c_key: Vec<u8>,
+    c_offer: Vec<u8>,
+    c_role: u8,
+    c_out_len: u8,
     /// Bit i: the server supports PROTOCOLS[i]; bit 4: it accepts deflate; bit 5: with
     /// server_no_context_takeover; bits 6-7: window bits choice.
     server: u8,
@@ -165,6 +175,132 @@ fn check_answer(answer: negotiate::Answer, key: Option<&[u8]>) -> Vec<(String, S
     headers
 }
 
+/// Invariant 4.
+fn c_abi(input: &Input) {
+    use std::ffi::{c_char, CString};
+    use wsmachine::ffi::conn::wsm_conn_free;
+    use wsmachine::ffi::deflate::{wsm_deflate_free, wsm_deflate_new};
+    use wsmachine::ffi::result::wsm_result;
+    use wsmachine::ffi::upgraded::*;
+    use wsmachine::handshake::parse_extensions;
+
+    let out_len = usize::from(input.c_out_len % 64);
+    // The accept key, against the reference.
+    let mut out = [0x55u8; 64];
+    let mut written = usize::MAX;
+    // SAFETY: the key buffer and `out` outlive the call; `out_len` <= 64.
+    let r = unsafe {
+        wsm_accept_key(
+            input.c_key.as_ptr(),
+            input.c_key.len(),
+            out.as_mut_ptr().cast::<c_char>(),
+            out_len,
+            &mut written,
+        )
+    };
+    let key = input.c_key.trim_ascii();
+    let valid = std::str::from_utf8(key).is_ok_and(wsfuzz::http::key_is_valid);
+    let expected = if !valid {
+        wsm_result::WSM_ERR_INVALID_HEADER
+    } else if out_len <= WSM_ACCEPT_KEY_LEN {
+        wsm_result::WSM_ERR_INVALID_ARGUMENT
+    } else {
+        wsm_result::WSM_OK
+    };
+    assert_eq!(r, expected);
+    if r == wsm_result::WSM_OK {
+        let accept = accept_for(std::str::from_utf8(key).unwrap());
+        assert_eq!(written, WSM_ACCEPT_KEY_LEN);
+        assert_eq!(&out[..written], accept.as_bytes());
+        assert_eq!(out[written], 0);
+        assert!(out[written + 1..].iter().all(|&b| b == 0x55));
+    } else {
+        assert_eq!(written, usize::MAX);
+        assert!(out.iter().all(|&b| b == 0x55));
+    }
+
+    // The deflate answer, against `answer_deflate`.
+    let Ok(offer) = CString::new(input.c_offer.clone()) else {
+        return;
+    };
+    let mut d = std::ptr::null_mut();
+    // SAFETY: `d` is a writable local.
+    assert_eq!(unsafe { wsm_deflate_new(&mut d) }, wsm_result::WSM_OK);
+    let mut out = [0x55u8; 64];
+    let mut written = usize::MAX;
+    // SAFETY: `d` is live, `offer` NUL-terminated, `out` holds `out_len` <= 64 bytes.
+    let r = unsafe {
+        wsm_deflate_answer(
+            d,
+            offer.as_ptr(),
+            out.as_mut_ptr().cast::<c_char>(),
+            out_len,
+            &mut written,
+        )
+    };
+    let expected = match std::str::from_utf8(&input.c_offer) {
+        Err(_) => Err(wsm_result::WSM_ERR_INVALID_UTF8),
+        Ok(text) => match parse_extensions([text.as_bytes()]) {
+            None => Err(wsm_result::WSM_ERR_INVALID_HEADER),
+            Some(offers) => match negotiate::answer_deflate(&offers, &DeflateConfig::new()) {
+                None => Err(wsm_result::WSM_ERR_NOT_FOUND),
+                Some(a) if a.len() >= out_len => Err(wsm_result::WSM_ERR_INVALID_ARGUMENT),
+                Some(a) => Ok(a),
+            },
+        },
+    };
+    match expected {
+        Ok(answer) => {
+            assert_eq!(r, wsm_result::WSM_OK);
+            assert_eq!(&out[..written], answer.as_bytes());
+            assert_eq!(out[written], 0);
+        }
+        Err(e) => {
+            assert_eq!(r, e);
+            assert!(out.iter().all(|&b| b == 0x55));
+        }
+    }
+
+    // A connection from the offer taken as a negotiated value, against `from_upgraded`.
+    let role = u32::from(input.c_role % 3);
+    let mut conn = std::ptr::null_mut();
+    // SAFETY: `offer` is NUL-terminated, `d` live, `conn` a writable local.
+    let r = unsafe {
+        wsm_conn_from_upgraded(
+            role,
+            std::ptr::null(),
+            std::ptr::null(),
+            offer.as_ptr(),
+            d,
+            &mut conn,
+        )
+    };
+    let expected = match (role, std::str::from_utf8(&input.c_offer)) {
+        (2, _) => wsm_result::WSM_ERR_INVALID_ARGUMENT,
+        (_, Err(_)) => wsm_result::WSM_ERR_INVALID_UTF8,
+        (_, Ok(text)) => {
+            let r = if role == WSM_ROLE_CLIENT {
+                wsmachine::Role::Client
+            } else {
+                wsmachine::Role::Server
+            };
+            match Connection::from_upgraded(
+                wsmachine::Upgraded::new(r, Default::default()).extensions(text),
+            ) {
+                Ok(_) => wsm_result::WSM_OK,
+                Err(e) => e.into(),
+            }
+        }
+    };
+    assert_eq!(r, expected);
+    assert_eq!(conn.is_null(), r != wsm_result::WSM_OK);
+    // SAFETY: made by the library (or NULL), freed once.
+    unsafe {
+        wsm_conn_free(conn);
+        wsm_deflate_free(d);
+    }
+}
+
 fuzz_target!(|input: Input| {
     let config = server_config(input.server);
 
@@ -219,6 +355,8 @@ fuzz_target!(|input: Input| {
             Err(response) => assert!(response.status().as_u16() >= 400),
         }
     }
+
+    c_abi(&input);
 
     // 3: a valid request, through a client's own offer.
     // The same client through the `http` types (HTTP/1.1 only): request, answer, check.
