@@ -43,7 +43,7 @@ static int add_client(struct server *s, int fd, const wsm_server_config *config,
     /* Starts the handshake timer from now. */
     wsm_conn_handle_timeout(conn, now);
     s->clients[s->client_count++] = (struct server_client){
-        .fd = fd, .conn = conn, .closed = 0, .linger_until = 0, .dead = 0};
+        .fd = fd, .conn = conn, .closed = 0, .linger_until = 0, .dead = 0, .accepted_ms = now};
     s->served++;
     return 0;
 }
@@ -122,7 +122,14 @@ static void remove_dead(struct server *s) {
 }
 
 /* After a round of input and timers: writes what is pending, drops a finished client. */
-static void flush_client(struct server_client *c, uint64_t now) {
+static void flush_client(struct server *s, struct server_client *c, uint64_t now) {
+    if (s->on_frame != NULL) {
+        wsm_frame_info frame;
+        while (wsm_conn_next_frame(c->conn, &frame) == WSM_OK &&
+               frame.direction != WSM_FRAME_NONE) {
+            s->on_frame(s, c, &frame);
+        }
+    }
     if (flush_output(c->conn, c->fd) < 0) {
         c->dead = 1;
     } else if (c->closed && wsm_conn_buffered_amount(c->conn) == 0) {
@@ -219,7 +226,7 @@ int serve(struct server *s, const char *host, const char *port,
             }
             wsm_conn_handle_timeout(c->conn, now);
             handle_events(s, c);
-            flush_client(c, now);
+            flush_client(s, c, now);
         }
         remove_dead(s);
         if (listener >= 0 && (s->pfds[1].revents & POLLIN)) {

@@ -22,6 +22,7 @@ struct server_client {
     int closed;            /* the engine reported WSM_EVENT_CLOSED: flush, then drop */
     uint64_t linger_until; /* once closed: drop by then even if output is left */
     int dead;              /* to be removed at the end of this round */
+    uint64_t accepted_ms;  /* when it was accepted (now_ms()), for a frame trace's times */
 };
 
 struct server {
@@ -31,6 +32,12 @@ struct server {
      * through the call.
      */
     void (*on_event)(struct server *server, struct server_client *client, const wsm_event *ev);
+    /*
+     * Optional (NULL: none): called for every frame record of a client whose options trace
+     * frames (wsm_options_set_trace_frames), oldest first, before its output is written.
+     */
+    void (*on_frame)(struct server *server, struct server_client *client,
+                     const wsm_frame_info *frame);
 
     /* Kept by the loop, for the callback and the exit line. */
     struct server_client *clients; /* connected now */

@@ -1,7 +1,7 @@
 //! An echo server: every text and binary message comes back as the same kind.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- 127.0.0.1:9001 [--ping-interval-ms 20000] [--write-timeout-ms 30000] [--no-deflate]
+//! cargo run --release --example echo_server -- 127.0.0.1:9001 [--ping-interval-ms 20000] [--write-timeout-ms 30000] [--no-deflate] [--trace]
 //! ```
 //!
 //! One thread per client, each driving a `wsmachine::Connection` over a blocking socket;
@@ -14,12 +14,17 @@
 //! For browsers and the peer tests (`tests/browser.rs`, `tests/node_ws.rs`):
 //! * `http://127.0.0.1:9001/` is a page that runs the browser flow against this server
 //!   (watch it in DevTools, Network, the WebSocket's Messages tab);
-//! * the subprotocol is `chat.v2` or else `chat.v1` when the client offers it;
+//! * the subprotocol is `chat.v2` or else `chat.v1` when the client offers it, else the
+//!   first one the client offers (`SubprotocolPolicy::FirstOffered`: browsers fail a
+//!   connection whose offered subprotocols got no answer);
 //! * the text message `close-me CODE REASON` makes the server close with that code and
 //!   reason instead of echoing it (a test hook; any other text is echoed).
 //!
 //! It prints `echo server listening on ws://ADDR/` on stderr once ready, then one line per
 //! connection when it ends (`pongs=N` counts the client's answers to keepalive pings).
+//! With `--trace`, also one line per frame each way (the engine's frame trace,
+//! `Options::trace_frames`): the peer, the time since the connection opened, ↑ sent or ↓
+//! received, opcode, FIN/RSV1, payload length, masked or not, and a preview.
 
 mod common;
 
@@ -29,12 +34,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str =
-    "usage: echo_server [ADDR] [--ping-interval-ms MS] [--write-timeout-ms MS] [--no-deflate]";
+    "usage: echo_server [ADDR] [--ping-interval-ms MS] [--write-timeout-ms MS] [--no-deflate] [--trace]";
 
 fn main() -> ExitCode {
     let mut addr = "127.0.0.1:9001".to_string();
     let mut ping_interval = echo::PING_INTERVAL;
     let mut deflate = true;
+    let mut trace = false;
     let mut write_timeout = common::driver::WRITE_TIMEOUT;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
                 }
             },
             "--no-deflate" => deflate = false,
+            "--trace" => trace = true,
             a if a.starts_with('-') => {
                 eprintln!("unknown option {a}\n{USAGE}");
                 return ExitCode::FAILURE;
@@ -93,7 +100,7 @@ fn main() -> ExitCode {
         ),
         Report::Closed(peer, Err(e)) => eprintln!("{peer} closed: transport failed: {e}"),
     };
-    let options = echo::server_options_pinging(ping_interval);
+    let options = echo::server_options_pinging(ping_interval).trace_frames(trace);
     echo::serve_with_write_timeout(
         &listener,
         echo::server_config_deflate(options, deflate),

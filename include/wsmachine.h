@@ -37,6 +37,23 @@
 #define WSM_NO_TIMEOUT UINT64_MAX
 
 /**
+ * The most payload bytes a `wsm_frame_info` previews.
+ */
+#define WSM_FRAME_PREVIEW_MAX 32
+
+/**
+ * `wsm_server_config_set_subprotocol_policy`: only one of the server's own subprotocols,
+ * else none (the default).
+ */
+#define WSM_SUBPROTOCOL_LISTED 0
+
+/**
+ * `wsm_server_config_set_subprotocol_policy`: one of the server's own subprotocols if
+ * offered, else the first one the client offered.
+ */
+#define WSM_SUBPROTOCOL_FIRST_OFFERED 1
+
+/**
  * `wsm_conn_from_upgraded`'s role: the end that sent the request.
  */
 #define WSM_ROLE_CLIENT 0
@@ -248,6 +265,24 @@ typedef enum {
 } wsm_error_kind;
 
 /**
+ * Which way a traced frame went, or that none is waiting.
+ */
+typedef enum {
+  /**
+   * No frame record is waiting.
+   */
+  WSM_FRAME_NONE = 0,
+  /**
+   * A frame from the peer.
+   */
+  WSM_FRAME_RECEIVED = 1,
+  /**
+   * A frame of ours, queued in the pending output when recorded.
+   */
+  WSM_FRAME_SENT = 2,
+} wsm_frame_direction;
+
+/**
  * A connection's state (the browser's `WebSocket.readyState`, with the same numbers).
  */
 typedef enum {
@@ -374,6 +409,46 @@ typedef struct {
    */
   wsm_error_kind error;
 } wsm_event;
+
+/**
+ * One frame as it is on the wire. The library writes the whole struct: it need not be
+ * initialised. Fields other than `direction` are 0/false for `WSM_FRAME_NONE`.
+ */
+typedef struct {
+  /**
+   * Which way it went (`WSM_FRAME_NONE`: no record was waiting).
+   */
+  wsm_frame_direction direction;
+  /**
+   * The opcode: 0x0 continuation, 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong.
+   */
+  uint8_t opcode;
+  /**
+   * The FIN bit.
+   */
+  bool fin;
+  /**
+   * The reserved bits as the low three bits: 4 is RSV1 (a compressed message's first
+   * frame), 2 RSV2, 1 RSV3.
+   */
+  uint8_t rsv;
+  /**
+   * Whether the payload was masked.
+   */
+  bool masked;
+  /**
+   * The payload length from the header (compressed, when RSV1 is set).
+   */
+  uint64_t payload_len;
+  /**
+   * The first `preview_len` payload bytes, unmasked.
+   */
+  uint8_t preview[WSM_FRAME_PREVIEW_MAX];
+  /**
+   * How many bytes of `preview` are the payload's (at most `WSM_FRAME_PREVIEW_MAX`).
+   */
+  size_t preview_len;
+} wsm_frame_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -541,6 +616,29 @@ wsm_result wsm_conn_poll_timeout(const wsm_conn *conn, uint64_t *deadline_ms);
  * * `event` is NULL or valid for writing a `wsm_event`.
  */
 wsm_result wsm_conn_next_event(wsm_conn *conn, wsm_event *event);
+
+/**
+ * Writes the next frame record to `*frame` (`WSM_FRAME_NONE` when there is none), when
+ * the options had `wsm_options_set_trace_frames`: one per frame received (recorded as
+ * `wsm_conn_next_event` decodes it, so before the event it makes) and per frame queued
+ * as output. Drain it after each event and command.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `frame` is NULL or valid for writing a `wsm_frame_info`.
+ */
+wsm_result wsm_conn_next_frame(wsm_conn *conn, wsm_frame_info *frame);
+
+/**
+ * How many frame records were dropped, oldest first, because more than 1024 waited
+ * undrained. 0 for NULL.
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
+ */
+uint64_t wsm_conn_frames_dropped(const wsm_conn *conn);
 
 /**
  * Sets `*data` and `*len` to the bytes waiting to be written to the transport (`*len` 0
@@ -818,7 +916,8 @@ wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
 /**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
  * handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
- * handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+ * handshake timeout 10 s, automatic pongs, whole messages, close reasons echoed. Free with
+ * `wsm_options_free`.
  *
  * # Safety
  * `out` is NULL or valid for writing a `*mut wsm_options`.
@@ -917,6 +1016,17 @@ wsm_result wsm_options_set_handshake_timeout(wsm_options *options, uint64_t time
 wsm_result wsm_options_set_auto_pong(wsm_options *options, bool on);
 
 /**
+ * Whether the automatic answer to the peer's close frame repeats its reason as well as its
+ * code (default true, as tungstenite and Node's ws do; a browser's `close(4000, "bye")`
+ * then sees the reason "bye" in its close event). False answers with the code alone.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
+ */
+wsm_result wsm_options_set_echo_close_reason(wsm_options *options, bool on);
+
+/**
  * Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
  * (default false).
  *
@@ -936,6 +1046,17 @@ wsm_result wsm_options_set_stream_fragments(wsm_options *options, bool on);
  * during the call.
  */
 wsm_result wsm_options_set_max_output_buffer(wsm_options *options, size_t bytes);
+
+/**
+ * Whether every frame received and sent is recorded for `wsm_conn_next_frame` (default
+ * false: nothing is recorded). At most 1024 records wait; older ones are dropped and
+ * counted by `wsm_conn_frames_dropped`.
+ *
+ * # Safety
+ * `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+ * during the call.
+ */
+wsm_result wsm_options_set_trace_frames(wsm_options *options, bool on);
 
 /**
  * Feeds `len` bytes read from the transport. Events, output and a state change may follow;
@@ -1023,6 +1144,23 @@ void wsm_server_config_free(wsm_server_config *config);
  * * `name` is NULL or a NUL-terminated string.
  */
 wsm_result wsm_server_config_add_subprotocol(wsm_server_config *config, const char *name);
+
+/**
+ * What is chosen when the client offered none of the server's own subprotocols:
+ * `WSM_SUBPROTOCOL_LISTED` (none, the default) or `WSM_SUBPROTOCOL_FIRST_OFFERED` (the
+ * first one the client offered); `WSM_ERR_INVALID_ARGUMENT` otherwise, the configuration
+ * then unchanged.
+ *
+ * Browsers fail a connection whose 101 answer names none of the subprotocols they offered
+ * (`new WebSocket(url, ["chat", "superchat"])` never opens): a server with no protocol of
+ * its own, such as an echo server, sets `WSM_SUBPROTOCOL_FIRST_OFFERED`. A richer choice
+ * belongs to deferred accept (`wsm_server_config_set_defer_accept`, `wsm_conn_accept`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+ * thread during the call.
+ */
+wsm_result wsm_server_config_set_subprotocol_policy(wsm_server_config *config, uint32_t policy);
 
 /**
  * Adds a header field to the 101 answer (and to rejections). Both strings are copied.

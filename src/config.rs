@@ -28,6 +28,8 @@ pub struct Options {
     pub(crate) stream_fragments: bool,
     /// `usize::MAX`: no cap.
     pub(crate) max_output_buffer: usize,
+    pub(crate) echo_close_reason: bool,
+    pub(crate) trace_frames: bool,
 }
 
 impl Default for Options {
@@ -43,6 +45,8 @@ impl Default for Options {
             auto_pong: true,
             stream_fragments: false,
             max_output_buffer: usize::MAX,
+            echo_close_reason: true,
+            trace_frames: false,
         }
     }
 }
@@ -132,6 +136,28 @@ impl Options {
     /// the transport until the output drains, and stop producing messages.
     pub fn max_output_buffer(mut self, bytes: usize) -> Self {
         self.max_output_buffer = bytes;
+        self
+    }
+
+    /// Whether the automatic answer to the peer's close frame repeats its reason as well as
+    /// its code. Default on, as tungstenite and Node's `ws` do (RFC 6455 §5.5.1 lets the
+    /// answer carry any valid reason): a browser's `close(4000, "bye")` then ends with
+    /// `CloseEvent.reason` "bye". The reason was already checked as UTF-8 and fits the
+    /// 123 bytes a close frame allows, so the answer is always valid. Off answers with the
+    /// code alone. A close frame without a body is answered with an empty one either way.
+    pub fn echo_close_reason(mut self, on: bool) -> Self {
+        self.echo_close_reason = on;
+        self
+    }
+
+    /// Record every frame received and sent, header fields and the first 32 payload bytes,
+    /// for [`Connection::poll_frame`](crate::Connection::poll_frame) to hand out (a protocol
+    /// viewer, a `--trace` flag). Default off: then nothing is recorded or allocated, and the
+    /// hooks cost one untaken branch. At most
+    /// [`Connection::TRACE_CAPACITY`](crate::Connection::TRACE_CAPACITY) records wait; older ones are
+    /// dropped and counted.
+    pub fn trace_frames(mut self, on: bool) -> Self {
+        self.trace_frames = on;
         self
     }
 }
@@ -243,10 +269,54 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
+/// How a server chooses a subprotocol when none of its own
+/// ([`ServerConfig::subprotocol`]) was offered. Set with
+/// [`ServerConfig::subprotocol_policy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SubprotocolPolicy {
+    /// Only one of the server's own subprotocols, else none (the 101 answer then has no
+    /// `Sec-WebSocket-Protocol`, which browsers refuse when they offered any). Default.
+    #[default]
+    Listed,
+    /// One of the server's own subprotocols if the client offered one, else the first one
+    /// the client offered (that is a valid token). For servers with no protocol of their
+    /// own, such as an echo server, that browsers must be able to reach whatever they offer.
+    FirstOffered,
+}
+
+impl SubprotocolPolicy {
+    /// The subprotocol chosen among `offered` (the client's, in its order of preference)
+    /// for a server that speaks `ours` (in the server's order of preference).
+    pub(crate) fn choose<'a>(self, ours: &'a [String], offered: &'a [String]) -> Option<&'a str> {
+        let listed = ours.iter().find(|p| offered.contains(p));
+        let chosen = match self {
+            Self::Listed => listed,
+            Self::FirstOffered => listed.or_else(|| offered.iter().find(|p| is_token(p))),
+        };
+        chosen.map(String::as_str)
+    }
+}
+
 /// How a server answers opening handshakes.
+///
+/// # Subprotocols and browsers
+///
+/// A browser that offers subprotocols (`new WebSocket(url, ["chat", "superchat"])`) fails
+/// the connection when the 101 answer names none of them: Chromium reports "Sent non-empty
+/// 'Sec-WebSocket-Protocol' header but no response was received", fires `error` then
+/// `close` with 1006, and the page never sees `open`, although a server that speaks none of
+/// them answers correctly by naming none (RFC 6455 §4.2.2). A server without a protocol of
+/// its own that must accept such pages sets
+/// [`subprotocol_policy`](Self::subprotocol_policy)`(`[`SubprotocolPolicy::FirstOffered`]`)`.
+/// A richer choice (by path, `Origin` or another header) belongs to deferred accept:
+/// [`defer_accept`](Self::defer_accept), then [`Connection::accept`](crate::Connection::accept)
+/// with any offered subprotocol, or [`Connection::accept_default`](crate::Connection::accept_default)
+/// for the one this configuration would choose.
 #[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
     pub(crate) subprotocols: Vec<String>,
+    pub(crate) subprotocol_policy: SubprotocolPolicy,
     pub(crate) extra_headers: Vec<(String, String)>,
     pub(crate) options: Options,
     pub(crate) defer_accept: bool,
@@ -264,6 +334,15 @@ impl ServerConfig {
     /// first one of these that the client offers is chosen.
     pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
         self.subprotocols.push(name.into());
+        self
+    }
+
+    /// What is chosen when the client offered none of the server's own subprotocols.
+    /// Default [`SubprotocolPolicy::Listed`]: none. See [Subprotocols and
+    /// browsers](Self#subprotocols-and-browsers) for why an echo server wants
+    /// [`SubprotocolPolicy::FirstOffered`].
+    pub fn subprotocol_policy(mut self, policy: SubprotocolPolicy) -> Self {
+        self.subprotocol_policy = policy;
         self
     }
 

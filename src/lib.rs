@@ -88,8 +88,9 @@
 //! | type | owns |
 //! |---|---|
 //! | [`Connection`] | the state machine that ties the above together (internally cut by concern: see its source) |
-//! | [`ClientConfig`], [`ServerConfig`], [`Options`] | configuration, each setting with its default |
+//! | [`ClientConfig`], [`ServerConfig`], [`Options`], [`SubprotocolPolicy`] | configuration, each setting with its default |
 //! | [`Event`], [`EventRef`] | what the engine reports, owned or borrowed |
+//! | [`FrameInfo`], [`Direction`] | one frame as the wire saw it, when the frame trace is on |
 //! | [`Error`], [`ProtocolError`], [`HandshakeError`], [`Failure`] | errors, sorted by who is at fault |
 //! | [`State`], [`Role`] | where a connection is in its life, and which end it is |
 //! | [`Instant`] | the caller's clock, as milliseconds (the engine reads none) |
@@ -126,8 +127,8 @@ mod time;
 pub mod utf8;
 
 pub use close::CloseCode;
-pub use config::{ClientConfig, Options, ServerConfig};
-pub use connection::{Connection, Upgraded};
+pub use config::{ClientConfig, Options, ServerConfig, SubprotocolPolicy};
+pub use connection::{Connection, Direction, FrameInfo, Upgraded};
 #[cfg(feature = "deflate")]
 pub use deflate::DeflateConfig;
 pub use error::{Error, Failure, HandshakeError, ProtocolError};

@@ -76,7 +76,40 @@ fn memory_follows_bytes_received() {
 
     drop(c);
 
+    in_place_memory();
     deflate_memory();
+}
+
+/// The same through the one-copy path: the room `receive_buffer` lends follows the bytes
+/// received too, whatever a header announces and however much is asked for each read.
+fn in_place_memory() {
+    let mut c =
+        Connection::server(ServerConfig::new().options(Options::new().max_frame_size(16 << 20)));
+    c.receive(REQUEST);
+    drain(&mut c);
+    let start = live();
+    let head = header(16 << 20);
+    let room = c.receive_buffer(16 << 10);
+    room[..head.len()].copy_from_slice(&head);
+    c.commit_received(head.len()).unwrap();
+    drain(&mut c);
+    let room = c.receive_buffer(16 << 10).len();
+    let grown = live() - start;
+    eprintln!("in place, after a header announcing 16 MiB: {grown} bytes, room {room}");
+    assert!(grown <= 128 << 10, "{grown}");
+    let mut received = 0;
+    while received < 1 << 20 {
+        let room = c.receive_buffer(16 << 10);
+        let n = room.len().min(64 << 10);
+        room[..n].fill(0);
+        c.commit_received(n).unwrap();
+        received += n;
+        drain(&mut c);
+    }
+    let grown = live() - start;
+    eprintln!("in place, after 1 MiB of it: {grown} bytes");
+    assert!(grown <= 3 << 20, "{grown}");
+    drop(c);
 }
 
 /// The heap an open deflate server holds when idle: after the handshake, after a

@@ -2,7 +2,9 @@
 //! against the Rust, tokio and C echo servers over 127.0.0.1, running the flows of
 //! `examples/page.html`: `new WebSocket` with two offered subprotocols, readyState CONNECTING
 //! then OPEN, the greeting sent from `onopen` and echoed, binary as `ArrayBuffer` and `Blob`,
-//! 1 MiB messages, `close(4000, "bye")`; the server closing on the page (the echo servers'
+//! 1 MiB messages, `close(4000, "bye")` ending with the reason echoed; subprotocols the
+//! server does not know (`["chat", "superchat"]`), taken by the Rust and C echo servers'
+//! `SubprotocolPolicy::FirstOffered`; the server closing on the page (the echo servers'
 //! `close-me` hook); the server's keepalive pings answered by the browser (counted on the
 //! server's side, as JS never sees pings); and the page the Rust echo server serves at `/`.
 //!
@@ -61,14 +63,36 @@ fn run_browser(flows: Value) -> serde_json::Map<String, Value> {
     results
 }
 
-/// The three flows against `ws_url`, with the page loaded from `page`.
+/// The four flows against `ws_url`, with the page loaded from `page`.
 fn flows(page: &str, ws_url: &str) -> Value {
     json!([
         { "name": "echo", "page": page, "flow": "echoFlow", "args": [ws_url] },
         { "name": "server_close", "page": page, "flow": "serverCloseFlow",
           "args": [ws_url, 4001, "server says bye"] },
         { "name": "idle", "page": page, "flow": "idleFlow", "args": [ws_url, IDLE_MS] },
+        { "name": "offered", "page": page, "flow": "offeredProtocolsFlow",
+          "args": [ws_url, ["chat", "superchat"]] },
     ])
+}
+
+/// `new WebSocket(url, ["chat", "superchat"])`, protocols the echo servers do not speak:
+/// with `SubprotocolPolicy::FirstOffered` the server answers "chat" and the page opens,
+/// echoes and closes with 4000 "bye" (echoed with its reason); a server that names none of
+/// them sees the browser fail the connection (the rule `ServerConfig`'s docs give).
+fn check_offered(r: &Value, first_offered: bool) {
+    if first_offered {
+        assert_eq!(
+            r,
+            &json!({"first": "open", "protocol": "chat", "text": GREETING,
+                    "close": {"wasClean": true, "code": 4000, "reason": "bye"}}),
+        );
+    } else {
+        assert_eq!(
+            r,
+            &json!({"first": "error", "protocol": "",
+                    "close": {"wasClean": false, "code": 1006, "reason": ""}}),
+        );
+    }
 }
 
 /// The whole browser flow went as it should; `deflate` is whether the server accepts
@@ -97,11 +121,11 @@ fn check_echo_flow(r: &Value, deflate: bool) {
     );
     assert_eq!(r["mebibyteText"]["same"], true, "{r}");
     assert_eq!(r["closingState"], "CLOSING", "{r}");
-    // The engine answers a close frame with the peer's code and no reason, so the page's
-    // onclose sees 4000 and an empty reason.
+    // The engine answers a close frame with the peer's code and reason, so the page's
+    // onclose sees 4000 "bye".
     assert_eq!(
         r["close"],
-        json!({"wasClean": true, "code": 4000, "reason": ""}),
+        json!({"wasClean": true, "code": 4000, "reason": "bye"}),
         "{r}"
     );
     assert_eq!(r["finalState"], "CLOSED", "{r}");
@@ -127,9 +151,14 @@ fn check_idle(r: &Value) {
 
 /// The Rust server's line for the connection that ended with `code`.
 fn closed_line(server: &mut Process, code: u16) -> String {
+    closed_line_with(server, code, "")
+}
+
+/// The Rust server's line for the connection that ended with `code` and holds `also`.
+fn closed_line_with(server: &mut Process, code: u16, also: &str) -> String {
     let needle = format!("code={code} ");
     server.wait_for(
-        |l| l.contains(" closed: ") && l.contains(&needle),
+        |l| l.contains(" closed: ") && l.contains(&needle) && l.contains(also),
         PEER_TIMEOUT,
     )
 }
@@ -157,25 +186,34 @@ fn program_server(example: &std::path::Path, args: &[&str]) -> (Process, u16) {
 
 fn against_rust_server(deflate: bool) {
     let (server, port) = rust_server(if deflate { &[] } else { &["--no-deflate"] });
-    against_server(server, port, deflate);
+    against_server(server, port, deflate, true);
 }
 
-/// The page's flows against an echo server that serves the page and logs like the Rust one.
-fn against_server(mut server: Process, port: u16, deflate: bool) {
+/// The page's flows against an echo server that serves the page and logs like the Rust one;
+/// `first_offered` is whether it takes the first subprotocol offered when it knows none.
+fn against_server(mut server: Process, port: u16, deflate: bool, first_offered: bool) {
     let page = format!("http://127.0.0.1:{port}/?manual");
     let results = run_browser(flows(&page, &format!("ws://127.0.0.1:{port}/")));
     check_echo_flow(&results["echo"], deflate);
     check_server_close(&results["server_close"]);
     check_idle(&results["idle"]);
+    check_offered(&results["offered"], first_offered);
 
     // The server's side: clean closes with the page's codes, the subprotocol it chose, and
     // pongs from the idle page (the browser answered the keepalive pings).
-    let echo = closed_line(&mut server, 4000);
+    let echo = closed_line_with(&mut server, 4000, "subprotocol=\"chat.v2\"");
     assert!(
         echo.contains("clean=true") && echo.contains("reason=\"bye\""),
         "{echo}"
     );
     assert!(echo.contains("echoed=5 subprotocol=\"chat.v2\""), "{echo}");
+    if first_offered {
+        let offered = closed_line_with(&mut server, 4000, "subprotocol=\"chat\"");
+        assert!(
+            offered.contains("clean=true code=4000 reason=\"bye\" echoed=1 "),
+            "{offered}"
+        );
+    }
     assert_eq!(echo.contains("permessage-deflate"), deflate, "{echo}");
     let closed = closed_line(&mut server, 4001);
     assert!(closed.contains("clean=true"), "{closed}");
@@ -238,7 +276,8 @@ fn chromium_against_the_tokio_echo_server() {
         return;
     }
     let (server, port) = program_server(&c_support::tokio_example("tokio_echo_server"), &[]);
-    against_server(server, port, true);
+    // Like the others, it takes the first subprotocol offered when it knows none.
+    against_server(server, port, true, true);
 }
 
 #[test]
@@ -255,6 +294,7 @@ fn chromium_against_the_c_echo_server() {
     check_echo_flow(&results["echo"], true);
     check_server_close(&results["server_close"]);
     check_idle(&results["idle"]);
+    check_offered(&results["offered"], true);
     support::terminate(&mut server);
     let exit = server.wait_for(|l| l.contains("echo server: served"), PEER_TIMEOUT);
     let pongs: u64 = exit

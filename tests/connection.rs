@@ -7,7 +7,7 @@ use std::time::Duration;
 use wsmachine::frame::OpCode;
 use wsmachine::{
     ClientConfig, CloseCode, Connection, Error, Event, Failure, HandshakeError, Instant,
-    MessageKind, Options, ProtocolError, Role, ServerConfig, State, Upgraded,
+    MessageKind, Options, ProtocolError, Role, ServerConfig, State, SubprotocolPolicy, Upgraded,
 };
 
 fn text(e: &Event) -> &str {
@@ -51,6 +51,124 @@ fn no_common_subprotocol_means_none() {
     p.drive();
     assert_eq!(p.client.subprotocol(), None);
     assert_eq!(p.server.state(), State::Open);
+}
+
+/// The 101 answer of a server configured with `config` to `REQUEST` (which offers "chat,
+/// superchat"), and the subprotocol it opened with.
+fn answer_to_request(config: ServerConfig) -> (String, Option<String>) {
+    let mut s = Connection::server(config);
+    s.receive(REQUEST);
+    let Some(Event::Open { subprotocol, .. }) = s.poll_event() else {
+        panic!("expected Open")
+    };
+    (
+        String::from_utf8(s.take_output().to_vec()).unwrap(),
+        subprotocol,
+    )
+}
+
+#[test]
+fn subprotocol_policy_first_offered_takes_the_clients_first_when_none_of_ours_was_offered() {
+    // Default: none of ours offered, none chosen, no header.
+    let (out, chosen) = answer_to_request(ServerConfig::new().subprotocol("v2"));
+    assert_eq!(chosen, None);
+    assert!(!out.contains("Sec-WebSocket-Protocol"), "{out}");
+    // Explicitly the default.
+    let (_, chosen) =
+        answer_to_request(ServerConfig::new().subprotocol_policy(SubprotocolPolicy::Listed));
+    assert_eq!(chosen, None);
+    // FirstOffered without protocols of its own: the client's first.
+    let (out, chosen) =
+        answer_to_request(ServerConfig::new().subprotocol_policy(SubprotocolPolicy::FirstOffered));
+    assert_eq!(chosen.as_deref(), Some("chat"));
+    assert!(
+        out.contains("\r\nSec-WebSocket-Protocol: chat\r\n"),
+        "{out}"
+    );
+    // FirstOffered still prefers one of ours when offered, whatever the client's order.
+    let (out, chosen) = answer_to_request(
+        ServerConfig::new()
+            .subprotocol("v9")
+            .subprotocol("superchat")
+            .subprotocol_policy(SubprotocolPolicy::FirstOffered),
+    );
+    assert_eq!(chosen.as_deref(), Some("superchat"));
+    assert!(
+        out.contains("\r\nSec-WebSocket-Protocol: superchat\r\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn subprotocol_policy_first_offered_opens_a_client_that_offers_unknown_protocols() {
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/")
+            .subprotocol("chat")
+            .subprotocol("superchat"),
+        ServerConfig::new().subprotocol_policy(SubprotocolPolicy::FirstOffered),
+    );
+    p.drive();
+    assert_eq!(p.client.state(), State::Open);
+    assert_eq!(p.client.subprotocol(), Some("chat"));
+    assert_eq!(p.server.subprotocol(), Some("chat"));
+    // A client that offers nothing gets nothing.
+    let mut p = Pair::new(
+        ClientConfig::new("h", "/"),
+        ServerConfig::new().subprotocol_policy(SubprotocolPolicy::FirstOffered),
+    );
+    p.drive();
+    assert_eq!(p.client.state(), State::Open);
+    assert_eq!(p.server.subprotocol(), None);
+}
+
+#[test]
+fn subprotocol_policy_first_offered_skips_offers_that_are_not_tokens() {
+    let request = String::from_utf8(REQUEST.to_vec())
+        .unwrap()
+        .replace("chat, superchat", "a/b, \"q\", ok");
+    let mut s =
+        Connection::server(ServerConfig::new().subprotocol_policy(SubprotocolPolicy::FirstOffered));
+    s.receive(request.as_bytes());
+    assert!(matches!(s.poll_event(), Some(Event::Open { .. })));
+    assert_eq!(s.subprotocol(), Some("ok"));
+}
+
+#[test]
+fn accept_default_chooses_as_the_configuration_would() {
+    let config = |policy| {
+        ServerConfig::new()
+            .subprotocol("v2")
+            .subprotocol_policy(policy)
+            .defer_accept(true)
+    };
+    for (policy, expected) in [
+        (SubprotocolPolicy::Listed, None),
+        (SubprotocolPolicy::FirstOffered, Some("chat")),
+    ] {
+        let mut s = Connection::server(config(policy));
+        assert_eq!(s.accept_default(), Err(Error::NoPendingRequest));
+        s.receive(REQUEST);
+        assert!(matches!(s.poll_event(), Some(Event::Request(_))));
+        s.accept_default().unwrap();
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Open {
+                subprotocol: expected.map(String::from),
+                extensions: String::new()
+            })
+        );
+        assert_eq!(s.subprotocol(), expected);
+        assert_eq!(s.accept_default(), Err(Error::NoPendingRequest));
+    }
+    // One of ours, when offered, wins under either policy.
+    let request = String::from_utf8(REQUEST.to_vec())
+        .unwrap()
+        .replace("chat, superchat", "chat, v2");
+    let mut s = Connection::server(config(SubprotocolPolicy::FirstOffered));
+    s.receive(request.as_bytes());
+    assert!(matches!(s.poll_event(), Some(Event::Request(_))));
+    s.accept_default().unwrap();
+    assert_eq!(s.subprotocol(), Some("v2"));
 }
 
 #[test]
@@ -179,12 +297,12 @@ fn client_initiated_close_is_clean_on_both_sides() {
             },
         ]
     );
-    // The client saw the echo, then the server's EOF.
+    // The client saw the echo (code and reason), then the server's EOF.
     assert_eq!(
         p.client_events[0],
         Event::Close {
             code: Some(CloseCode(4000)),
-            reason: String::new()
+            reason: "bye".into()
         }
     );
     assert_eq!(
@@ -192,11 +310,67 @@ fn client_initiated_close_is_clean_on_both_sides() {
         Event::Closed {
             clean: true,
             code: CloseCode(4000),
-            reason: String::new()
+            reason: "bye".into()
         }
     );
     assert_eq!(p.client.state(), State::Closed);
     assert_eq!(p.server.state(), State::Closed);
+}
+
+#[test]
+fn close_answer_echoes_code_and_reason_byte_for_byte() {
+    let mut s = open_server(ServerConfig::new());
+    s.receive(&cframe(true, OpCode::Close, b"\x0f\xa0bye"));
+    assert_eq!(
+        events(&mut s)[0],
+        Event::Close {
+            code: Some(CloseCode(4000)),
+            reason: "bye".into()
+        }
+    );
+    // Unmasked (server), FIN + close, 5 bytes: 4000 then "bye".
+    assert_eq!(&s.take_output()[..], b"\x88\x05\x0f\xa0bye");
+
+    // The longest reason a close frame can carry (123 bytes, multi-byte characters up to
+    // its last byte) comes back whole: the answer is 125 bytes, the control frame limit.
+    let reason = format!("x{}é", "ж".repeat(60));
+    assert_eq!(reason.len(), 123);
+    let mut payload = 1000u16.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason.as_bytes());
+    let mut s = open_server(ServerConfig::new());
+    s.receive(&cframe(true, OpCode::Close, &payload));
+    events(&mut s);
+    let mut expected = vec![0x88, 125];
+    expected.extend_from_slice(&payload);
+    assert_eq!(&s.take_output()[..], &expected[..]);
+
+    // A close frame without a body is answered with an empty one.
+    let mut s = open_server(ServerConfig::new());
+    s.receive(&cframe(true, OpCode::Close, b""));
+    events(&mut s);
+    assert_eq!(&s.take_output()[..], b"\x88\x00");
+}
+
+#[test]
+fn close_answer_drops_the_reason_when_told_to() {
+    let mut s = open_server(ServerConfig::new().options(Options::new().echo_close_reason(false)));
+    s.receive(&cframe(true, OpCode::Close, b"\x0f\xa0bye"));
+    events(&mut s);
+    assert_eq!(&s.take_output()[..], b"\x88\x02\x0f\xa0");
+}
+
+#[test]
+fn client_close_answer_echoes_the_reason_too() {
+    let mut p = Pair::open();
+    p.server.close(CloseCode(4001), "server says bye").unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events[0],
+        Event::Close {
+            code: Some(CloseCode(4001)),
+            reason: "server says bye".into()
+        }
+    );
 }
 
 #[test]

@@ -88,14 +88,14 @@ fn check_ws_client(results: &HashMap<String, Value>, deflate: bool) {
             "{name}: {r}"
         );
         let close = |code: u16, reason: &str| json!({ "code": code, "reason": reason });
-        // Our servers answer a close frame with its code and no reason.
+        // Our servers answer a close frame with its code and reason.
         let expected_close = match name.as_str() {
-            "close_code" => close(4000, ""),
+            "close_code" => close(4000, "bye"),
             "close_empty" => close(1005, ""),
             "server_close" => close(4001, "server says bye"),
             "terminate" => close(1006, ""),
-            "keepalive" => close(4003, ""),
-            _ => close(1000, ""),
+            "keepalive" => close(4003, "idle done"),
+            _ => close(1000, "done"),
         };
         assert_eq!(r["close"], expected_close, "{name}: {r}");
         match name.as_str() {
@@ -366,7 +366,7 @@ fn echo_against_ws_server(deflate: bool) {
     assert_eq!(got[2], Ok(GREETING.to_string()));
     assert_eq!(got[3], Err(small));
     assert!(got[4] == Err(large), "the 4 MiB message came back changed");
-    // ws answers our close frame with its code and reason (our servers send the code only).
+    // ws answers our close frame with its code and reason (as our servers do).
     assert_eq!(closed(&events), (true, 4000, "bye".to_string()));
     let close = server_event(&mut server, "/echo", "close");
     assert_eq!(close["code"], 4000, "{close}");

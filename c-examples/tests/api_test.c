@@ -301,6 +301,7 @@ static void test_handshake_messages_and_close(void) {
     shuttle(p.client, p.server, 3);
     ev = expect(p.client, WSM_EVENT_CLOSE);
     CHECK_EQ(ev.code, 1000);
+    CHECK_BYTES(ev.data, ev.len, "bye"); /* the answer echoes the reason too */
     CHECK_EQ(wsm_conn_state(p.client), WSM_STATE_CLOSING);
     CHECK_EQ(wsm_conn_receive_eof(p.client), WSM_OK);
     ev = expect(p.client, WSM_EVENT_CLOSED);
@@ -310,6 +311,43 @@ static void test_handshake_messages_and_close(void) {
     uint64_t deadline = 0;
     CHECK_EQ(wsm_conn_poll_timeout(p.client, &deadline), WSM_OK);
     CHECK(deadline == WSM_NO_TIMEOUT);
+    free_pair(p);
+}
+
+/* FIRST_OFFERED: a server with no protocol of its own takes the client's first offer;
+   echo_close_reason off: the close answer carries the code alone. */
+static void test_subprotocol_policy_and_close_reason(void) {
+    wsm_server_config *sc = NULL;
+    CHECK_EQ(wsm_server_config_new(&sc), WSM_OK);
+    CHECK_EQ(wsm_server_config_set_subprotocol_policy(sc, 2), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_server_config_set_subprotocol_policy(sc, WSM_SUBPROTOCOL_LISTED), WSM_OK);
+    CHECK_EQ(wsm_server_config_set_subprotocol_policy(sc, WSM_SUBPROTOCOL_FIRST_OFFERED), WSM_OK);
+    wsm_options *o = NULL;
+    CHECK_EQ(wsm_options_new(&o), WSM_OK);
+    CHECK_EQ(wsm_options_set_echo_close_reason(o, false), WSM_OK);
+    CHECK_EQ(wsm_server_config_set_options(sc, o), WSM_OK);
+    wsm_client_config *cc = client_config(NULL); /* offers "chat" */
+    struct pair p = {NULL, NULL};
+    CHECK_EQ(wsm_conn_client_new(cc, &p.client), WSM_OK);
+    CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
+    wsm_client_config_free(cc);
+    wsm_server_config_free(sc);
+    wsm_options_free(o);
+    shuttle(p.client, p.server, 64);
+    wsm_event ev = expect(p.server, WSM_EVENT_OPEN);
+    CHECK_BYTES(ev.data, ev.len, "chat");
+    ev = expect(p.client, WSM_EVENT_OPEN);
+    CHECK_BYTES(ev.data, ev.len, "chat");
+
+    CHECK_EQ(wsm_conn_close(p.client, 4000, "bye"), WSM_OK);
+    shuttle(p.client, p.server, 64);
+    ev = expect(p.server, WSM_EVENT_CLOSE);
+    CHECK_BYTES(ev.data, ev.len, "bye");
+    const uint8_t *out;
+    size_t len;
+    CHECK_EQ(wsm_conn_pending_output(p.server, &out, &len), WSM_OK);
+    const uint8_t answer[] = {0x88, 0x02, 0x0f, 0xa0}; /* 4000, no reason */
+    CHECK(len == sizeof answer && memcmp(out, answer, sizeof answer) == 0);
     free_pair(p);
 }
 
@@ -817,6 +855,7 @@ static void test_null_pointers(void) {
     CHECK_EQ(wsm_options_set_handshake_timeout(NULL, 1), NUL);
     CHECK_EQ(wsm_options_set_auto_pong(NULL, true), NUL);
     CHECK_EQ(wsm_options_set_stream_fragments(NULL, true), NUL);
+    CHECK_EQ(wsm_options_set_echo_close_reason(NULL, true), NUL);
 
     /* Outputs are left alone on failure. */
     wsm_client_config *cc = (wsm_client_config *)&rng;
@@ -848,6 +887,7 @@ static void test_null_pointers(void) {
     CHECK_EQ(wsm_server_config_set_options(NULL, o), NUL);
     CHECK_EQ(wsm_server_config_set_options(sc, NULL), NUL);
     CHECK_EQ(wsm_server_config_set_defer_accept(NULL, true), NUL);
+    CHECK_EQ(wsm_server_config_set_subprotocol_policy(NULL, WSM_SUBPROTOCOL_LISTED), NUL);
 
     wsm_conn *c = NULL;
     CHECK_EQ(wsm_conn_client_new(NULL, &c), NUL);
@@ -1135,10 +1175,63 @@ static void test_receive_buffer(void) {
     free_pair(p);
 }
 
+/* The frame trace: one record per frame each way, unmasked previews, nothing when off. */
+static void test_frame_trace(void) {
+    wsm_options *o = NULL;
+    CHECK_EQ(wsm_options_new(&o), WSM_OK);
+    CHECK_EQ(wsm_options_set_trace_frames(o, true), WSM_OK);
+    struct pair p = open_pair(o, o);
+    wsm_options_free(o);
+    wsm_frame_info f;
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE); /* the handshake is no frame */
+
+    CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_SENT);
+    CHECK_EQ(f.opcode, 0x1);
+    CHECK(f.fin && f.masked && f.rsv == 0);
+    CHECK_EQ(f.payload_len, 5);
+    CHECK_BYTES(f.preview, f.preview_len, "hello");
+    transfer(p.client, p.server, 64);
+    expect(p.server, WSM_EVENT_TEXT);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_RECEIVED);
+    CHECK(f.masked);
+    CHECK_BYTES(f.preview, f.preview_len, "hello"); /* unmasked */
+
+    /* A long payload: 32 bytes of preview, the whole length. */
+    uint8_t big[300];
+    memset(big, 'x', sizeof big);
+    CHECK_EQ(wsm_conn_send_binary(p.server, big, sizeof big), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_SENT);
+    CHECK_EQ(f.opcode, 0x2);
+    CHECK(!f.masked);
+    CHECK_EQ(f.payload_len, 300);
+    CHECK_EQ(f.preview_len, WSM_FRAME_PREVIEW_MAX);
+    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE);
+    CHECK_EQ(wsm_conn_frames_dropped(p.server), 0);
+    CHECK_EQ(wsm_conn_frames_dropped(NULL), 0);
+    CHECK_EQ(wsm_conn_next_frame(NULL, &f), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_next_frame(p.server, NULL), WSM_ERR_NULL_PARAMETER);
+    free_pair(p);
+
+    /* Off by default: nothing is recorded. */
+    p = open_pair(NULL, NULL);
+    CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
+    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(f.direction, WSM_FRAME_NONE);
+    free_pair(p);
+}
+
 int main(void) {
     const struct test tests[] = {
+        {"frame_trace", test_frame_trace},
         {"version_and_result_strings", test_version_and_result_strings},
         {"handshake_messages_and_close", test_handshake_messages_and_close},
+        {"subprotocol_policy_and_close_reason", test_subprotocol_policy_and_close_reason},
         {"fragments", test_fragments},
         {"protocol_errors_yield_their_close_codes", test_protocol_errors_yield_their_close_codes},
         {"handshake_failures", test_handshake_failures},

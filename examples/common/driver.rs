@@ -27,6 +27,8 @@ pub struct Driver {
     write_timeout: Duration,
     /// A write failed or missed its deadline: the transport is unusable.
     broken: bool,
+    /// When `Event::Open` came out, for the frame trace's times.
+    opened: Option<StdInstant>,
 }
 
 impl Driver {
@@ -41,6 +43,7 @@ impl Driver {
             eof: false,
             write_timeout: WRITE_TIMEOUT,
             broken: false,
+            opened: None,
         })
     }
 
@@ -69,7 +72,13 @@ impl Driver {
     /// a message goes out before the answer to a close frame that followed it).
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
         loop {
+            // What the application sent since the last event, then what this one brings.
+            self.print_frames();
             if let Some(event) = self.conn.poll_event() {
+                if matches!(event, Event::Open { .. }) {
+                    self.opened = Some(StdInstant::now());
+                }
+                self.print_frames();
                 return Ok(Some(event));
             }
             // Every event is out: write what they and the application produced, then wait.
@@ -78,6 +87,19 @@ impl Driver {
                 return Ok(None);
             }
             self.read_or_wait()?;
+        }
+    }
+
+    /// With `Options::trace_frames` on, one line per frame recorded since the last call, on
+    /// stderr (the echo server's `--trace`); with it off there is never one.
+    fn print_frames(&mut self) {
+        while let Some(frame) = self.conn.poll_frame() {
+            let since = self.opened.map_or(Duration::ZERO, |t| t.elapsed());
+            let peer = self
+                .stream
+                .peer_addr()
+                .map_or("?".into(), |a| a.to_string());
+            eprintln!("{peer} {}", super::trace::frame_line(since, &frame));
         }
     }
 
@@ -161,6 +183,7 @@ impl Driver {
     /// not make the kernel answer with a reset that could destroy our close frame in flight.
     /// A transport whose writes failed is dropped at once: lingering would hold it longer.
     pub fn finish(mut self, linger: Duration) {
+        self.print_frames();
         if self.flush().is_err() {
             return;
         }

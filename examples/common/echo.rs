@@ -5,7 +5,9 @@
 //! The server side also answers what browsers and the peer tests need:
 //! * a plain HTTP `GET /` gets [`PAGE`], a page that runs the browser flow against the server;
 //! * the subprotocol is the first of [`SUBPROTOCOLS`] (the server's preference) the client
-//!   offers, else none;
+//!   offers, else the first one the client offers ([`SubprotocolPolicy::FirstOffered`]: an
+//!   echo server has no protocol of its own, and a browser fails a connection whose offered
+//!   protocols got no answer);
 //! * a text message `close-me CODE REASON` ([`CLOSE_HOOK`]) makes the server start the
 //!   closing handshake with that code and reason instead of echoing (a test hook: a browser
 //!   cannot otherwise ask a server to close on it);
@@ -16,7 +18,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
-use wsmachine::{CloseCode, Connection, Event, Options, Request, ServerConfig};
+use wsmachine::{CloseCode, Connection, Event, Options, Request, ServerConfig, SubprotocolPolicy};
 
 /// Large enough for the Autobahn TestSuite, whose largest messages and frames are 16 MiB.
 pub const MAX_MESSAGE: usize = 64 << 20;
@@ -73,8 +75,9 @@ pub fn server_options_pinging(interval: Duration) -> Options {
         .keepalive(interval, interval)
 }
 
-/// The echo server's configuration: [`server_options`], permessage-deflate accepted, each
-/// request looked at by [`answer_request`].
+/// The echo server's configuration: [`server_options`], permessage-deflate accepted, the
+/// subprotocols [`SUBPROTOCOLS`] else the client's first, each request looked at by
+/// [`answer_request`].
 pub fn server_config(options: Options) -> ServerConfig {
     server_config_deflate(options, true)
 }
@@ -82,7 +85,12 @@ pub fn server_config(options: Options) -> ServerConfig {
 /// [`server_config`], with permessage-deflate accepted only if `deflate` (a server that
 /// declines it must still answer a browser's offer correctly).
 pub fn server_config_deflate(options: Options, deflate: bool) -> ServerConfig {
-    let config = ServerConfig::new().options(options).defer_accept(true);
+    let config = SUBPROTOCOLS
+        .into_iter()
+        .fold(ServerConfig::new(), ServerConfig::subprotocol)
+        .subprotocol_policy(SubprotocolPolicy::FirstOffered)
+        .options(options)
+        .defer_accept(true);
     #[cfg(feature = "deflate")]
     let config = if deflate {
         config.deflate(wsmachine::DeflateConfig::new())
@@ -94,19 +102,13 @@ pub fn server_config_deflate(options: Options, deflate: bool) -> ServerConfig {
     config
 }
 
-/// The first of the server's [`SUBPROTOCOLS`] that the client offered.
-pub fn choose_subprotocol(offered: &[String]) -> Option<&'static str> {
-    SUBPROTOCOLS
-        .into_iter()
-        .find(|ours| offered.iter().any(|o| o == ours))
-}
-
-/// Answers a request: a WebSocket upgrade is accepted with [`choose_subprotocol`]; a plain
+/// Answers a request: a WebSocket upgrade is accepted with the subprotocol the configuration
+/// chooses ([`server_config_deflate`], through `accept_default`); a plain
 /// `GET /` gets [`PAGE`], any other plain request a 404. Whether it was a plain request.
 pub fn answer_request(conn: &mut Connection, req: &Request) -> bool {
     // The answers only fail on a request already answered, which cannot happen here.
     if req.websocket {
-        let _ = conn.accept(choose_subprotocol(&req.subprotocols));
+        let _ = conn.accept_default();
         return false;
     }
     let path = req.path.split('?').next().unwrap_or("");
@@ -315,18 +317,30 @@ mod tests {
         );
     }
 
+    /// The subprotocol the echo server's configuration answers an offer of `offered` with.
+    fn chosen(offered: &[&str]) -> Option<String> {
+        let mut conn = Connection::server(server_config(server_options()));
+        let mut request = String::from(
+            "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+        );
+        if !offered.is_empty() {
+            request += &format!("Sec-WebSocket-Protocol: {}\r\n", offered.join(", "));
+        }
+        conn.receive(format!("{request}\r\n").as_bytes());
+        let Some(Event::Request(req)) = conn.poll_event() else {
+            panic!("expected the request")
+        };
+        assert!(!answer_request(&mut conn, &req));
+        conn.subprotocol().map(String::from)
+    }
+
     #[test]
-    fn subprotocol_is_the_servers_preference_among_the_offered() {
-        let offer = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            choose_subprotocol(&offer(&["chat.v1", "chat.v2"])),
-            Some("chat.v2")
-        );
-        assert_eq!(
-            choose_subprotocol(&offer(&["x", "chat.v1"])),
-            Some("chat.v1")
-        );
-        assert_eq!(choose_subprotocol(&offer(&["x"])), None);
-        assert_eq!(choose_subprotocol(&[]), None);
+    fn subprotocol_is_the_servers_preference_else_the_clients_first() {
+        assert_eq!(chosen(&["chat.v1", "chat.v2"]).as_deref(), Some("chat.v2"));
+        assert_eq!(chosen(&["x", "chat.v1"]).as_deref(), Some("chat.v1"));
+        // What a browser page offering protocols the server does not know needs.
+        assert_eq!(chosen(&["chat", "superchat"]).as_deref(), Some("chat"));
+        assert_eq!(chosen(&[]), None);
     }
 }

@@ -10,4 +10,5 @@ pub mod autobahn;
 pub mod clock;
 pub mod driver;
 pub mod echo;
+pub mod trace;
 pub mod url;

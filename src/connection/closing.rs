@@ -45,8 +45,9 @@ impl Connection {
         self.finish(false);
     }
 
-    /// A close frame (RFC 6455 §5.5.1, §7.1.5-6): validate it, echo it if we have not sent
-    /// ours, and finish the closing handshake.
+    /// A close frame (RFC 6455 §5.5.1, §7.1.5-6): validate it, echo it (code and reason,
+    /// see `Options::echo_close_reason`) if we have not sent ours, and finish the closing
+    /// handshake.
     pub(super) fn on_close_frame(&mut self, payload: &[u8]) -> Result<(), ProtocolError> {
         let (code, reason) = match payload.len() {
             0 => (None, String::new()),
@@ -63,13 +64,16 @@ impl Connection {
         };
         self.life
             .close_by_peer(code.unwrap_or(CloseCode::NO_STATUS), reason.clone());
-        self.events.push(Event::Close { code, reason });
         if self.life.send_close() {
+            // The answer echoes the code and, unless turned off, the reason: valid UTF-8
+            // that fits, since it came in a close frame of at most 125 bytes.
             match code {
+                Some(c) if self.options.echo_close_reason => self.write_close(c.0, &reason),
                 Some(c) => self.write_close(c.0, ""),
                 None => self.write_close_empty(),
             }
         }
+        self.events.push(Event::Close { code, reason });
         self.closing_handshake_done();
         Ok(())
     }

@@ -15,8 +15,9 @@ use bytes::{Buf, Bytes, BytesMut};
 /// How far ahead of the buffered bytes of a frame the input buffer grows: about one read.
 const READ_AHEAD: usize = 64 << 10;
 /// How much a frame's buffer grows at a time past that, relative to what of it arrived: few
-/// enough reallocations that a large frame is copied about once more at most.
-const GROWTH: usize = 4;
+/// enough reallocations that a large frame is copied about once more at most, while the
+/// buffer stays within about three times what arrived.
+const GROWTH: usize = 2;
 
 #[derive(Default)]
 pub(super) struct Input {
@@ -71,7 +72,10 @@ impl Input {
     pub(super) fn push(&mut self, data: &[u8], decoding: bool) {
         self.drop_decoded();
         if self.buf.capacity() - self.end < data.len() {
-            self.make_room(data.len());
+            // Room for two pushes of this size, so the next one fits after moving what is
+            // left of a frame to the front, and at least doubling what is held, so bytes
+            // pushed without polling in between are copied about once in all.
+            self.make_room(data.len().saturating_mul(2).max(self.end - self.rpos));
         }
         self.last_read = data.len();
         let rest = if decoding {
@@ -131,29 +135,29 @@ impl Input {
     }
 
     /// Lends at least `min` bytes (at least one) of initialised room after the received
-    /// bytes, for the transport to read into; more when the frame in progress needs it.
+    /// bytes, for the transport to read into: all the room there is, which grows with the
+    /// frame in progress (see `growth_for`), so large frames arrive in large reads.
     pub(super) fn offer(&mut self, min: usize) -> &mut [u8] {
         self.drop_decoded();
-        let missing = match self.frame {
-            Some(h) => (h.payload_len as usize).saturating_sub(self.end - self.rpos),
-            None => 0,
-        };
-        // Without a decoded header (nothing polled yet) the size is unknown: room as large
-        // as what is held, so bytes read without polling are copied about once, not per read.
-        let unknown = if self.frame.is_none() {
-            self.end - self.rpos
-        } else {
-            0
-        };
-        let wanted = min.max(1).max(self.growth_for(missing)).max(unknown);
-        if self.buf.len() - self.end < wanted {
-            if self.buf.capacity() - self.end >= wanted {
+        let need = min.max(1);
+        if self.buf.len() - self.end < need {
+            let held = self.end - self.rpos;
+            if self.buf.capacity() - self.end >= need {
                 // Zeroed once: the room stays initialised while the allocation is reused.
                 self.buf.resize(self.buf.capacity(), 0);
-            } else if self.rpos > 0 && self.buf.len() - (self.end - self.rpos) >= wanted {
+            } else if self.rpos > 0 && self.buf.len() - held >= need {
                 self.compact();
             } else {
-                self.grow_zeroed(wanted);
+                let grow = match self.frame {
+                    Some(h) => self.growth_for((h.payload_len as usize).saturating_sub(held)),
+                    // No decoded header (nothing polled yet): the size is unknown, so room
+                    // as large as what is held, and bytes read without polling are copied
+                    // about once in all, not once per read.
+                    None => held,
+                };
+                // Plus `need` again, so the next read fits after moving what is left of a
+                // frame to the front, instead of growing (and zeroing) at every read.
+                self.grow_zeroed(need.max(grow).saturating_add(need));
             }
         }
         self.offered = self.buf.len() - self.end;
@@ -190,8 +194,9 @@ impl Input {
         self.rpos = 0;
     }
 
-    /// Makes room in the allocation for at least `wanted` bytes after the received ones:
-    /// by moving the undecoded bytes to the front when that is enough, else by growing it.
+    /// Makes room in the allocation for `wanted` bytes after the received ones: by moving
+    /// the undecoded bytes to the front when that is enough, else in a new allocation of
+    /// exactly that size (the callers size the growth; `reserve` would double it besides).
     /// The new room is not initialised (`push` writes it at once).
     fn make_room(&mut self, wanted: usize) {
         self.offered = 0;
@@ -200,11 +205,11 @@ impl Input {
             self.compact();
             return;
         }
-        self.buf.advance(self.rpos);
-        self.buf.truncate(held);
+        let mut grown = BytesMut::with_capacity(held.saturating_add(wanted));
+        grown.extend_from_slice(self.unread());
+        self.buf = grown;
         self.rpos = 0;
         self.end = held;
-        self.buf.reserve(wanted);
     }
 
     /// A new, zeroed allocation with the undecoded bytes at its front and `wanted` bytes of

@@ -16,10 +16,13 @@
 //! | `events` | the event queue and what a borrowed event has on loan |
 //! | `extension` | what may be negotiated and what is in force (permessage-deflate) |
 //! | `timers` | the timers (the engine never reads a clock) |
+//! | `trace` | the frame trace (`Options::trace_frames`), off by default |
+//! | `transport` | the public inputs: bytes received (copied or read in place), EOF, time |
 //!
-//! Each part uses only those below it: `poll` → `recv`; `opening`, `recv` → `closing` →
+//! Each part uses only those below it: `transport` → `poll`, `opening`, `closing`,
+//! `send`; `poll` → `recv`; `opening`, `recv` → `closing` →
 //! `send`; all of them → the leaves `lifecycle`, `input`, `message`, `events`, `extension`,
-//! `timers`.
+//! `timers`, `trace`.
 
 mod closing;
 mod events;
@@ -32,10 +35,12 @@ mod poll;
 mod recv;
 mod send;
 mod timers;
+mod trace;
+mod transport;
 
 use crate::close::CloseCode;
 use crate::config::{ClientConfig, Options, ServerConfig};
-use crate::error::{Error, HandshakeError};
+use crate::error::Error;
 use crate::event::{Event, EventRef, MessageKind};
 use crate::frame::OpCode;
 use crate::random::{self, MaskKeys, RandomSource};
@@ -50,6 +55,8 @@ use lifecycle::Lifecycle;
 use message::Message;
 use opening::{Negotiated, Opening};
 use timers::Timers;
+use trace::Trace;
+pub use trace::{Direction, FrameInfo};
 
 // Also named here, where they used to live (the FFI imports them from here).
 pub(crate) use crate::state::{Role, State};
@@ -154,6 +161,15 @@ impl Upgraded {
 ///      [`consume_output`](Self::consume_output) with what was written (or
 ///      [`take_output`](Self::take_output) for all of it at once).
 ///   3. [`poll_timeout`](Self::poll_timeout) for when to call `handle_timeout` next.
+/// * **Frame trace**, only with [`Options::trace_frames`] on:
+///   [`poll_frame`](Self::poll_frame) until `None` after each event polled and each
+///   command. A received frame is recorded when it is decoded, so its record comes out
+///   before (or with) the event it makes; a sent frame when it is queued as output
+///   (automatic pongs and close answers while events are polled), whether or not its bytes
+///   were written yet (an automatic pong that a newer ping replaced before it was written
+///   is recorded all the same). Records past [`TRACE_CAPACITY`](Self::TRACE_CAPACITY) undrained are
+///   dropped oldest first and counted by [`frames_dropped`](Self::frames_dropped). A frame
+///   the engine refuses (a protocol error) is not recorded: the error event says why.
 /// * **Getters**: [`state`](Self::state), [`role`](Self::role),
 ///   [`subprotocol`](Self::subprotocol), [`extensions`](Self::extensions),
 ///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed).
@@ -200,10 +216,11 @@ pub struct Connection {
     output: BytesMut,
     /// Where in `output` the pending automatic pong lies, and its length: a newer ping
     /// replaces it, so a peer that pings without reading cannot grow the output.
-    pending_pong: Option<(usize, usize)>,
+    pending_pong: Option<(usize, u8)>,
     /// The kind of the fragmented message we are sending, if any.
     sending: Option<MessageKind>,
-    masks: Option<MaskKeys>,
+    /// A client's masking keys (boxed: servers have none).
+    masks: Option<Box<MaskKeys>>,
     ext: Extensions,
     /// A complete frame arrived since the keepalive timer last looked (bytes trickling into
     /// one prove nothing).
@@ -213,6 +230,8 @@ pub struct Connection {
     now: Instant,
     /// What the handshake negotiated, boxed only when there is something.
     negotiated: Option<Box<Negotiated>>,
+    /// The frame trace, when `Options::trace_frames` is on.
+    trace: Option<Box<Trace>>,
 }
 
 impl core::fmt::Debug for Connection {
@@ -232,6 +251,7 @@ impl Connection {
         if let Some(d) = options.handshake_timeout_duration() {
             timers.handshake.start(d);
         }
+        let trace = options.trace_frames.then(Trace::new_boxed);
         Self {
             role,
             options,
@@ -249,6 +269,7 @@ impl Connection {
             timers,
             now: Instant::ZERO,
             negotiated: None,
+            trace,
         }
     }
 
@@ -264,7 +285,7 @@ impl Connection {
         let mut conn = Self::new(Role::Client, config.options.clone());
         let opening = Opening::client(&mut config, nonce, &mut conn.output)?;
         conn.opening = Some(Box::new(opening));
-        conn.masks = Some(MaskKeys::new(source));
+        conn.masks = Some(Box::new(MaskKeys::new(source)));
         Ok(conn)
     }
 
@@ -292,7 +313,7 @@ impl Connection {
                 .random
                 .or_else(random::default_source)
                 .ok_or(Error::NoRandomSource)?;
-            conn.masks = Some(MaskKeys::new(source));
+            conn.masks = Some(Box::new(MaskKeys::new(source)));
         }
         conn.ext = ext;
         conn.open(upgraded.subprotocol, extensions);
@@ -398,111 +419,7 @@ impl Connection {
         self.timers.next_deadline(self.now)
     }
 
-    // ----- inputs -----
-
-    /// Tells the engine the time, firing whatever timers are due.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if now > self.now {
-            self.now = now;
-        }
-        let now = self.now;
-        if self.state() == State::Closed {
-            return;
-        }
-        self.timers.anchor(now);
-        if self.timers.next_deadline(now).is_some_and(|t| t <= now) {
-            // Input that arrived before the deadline counts first (a pong, a close frame).
-            self.decode_all();
-        }
-        if self.timers.handshake.expired(now) && self.state() == State::Connecting {
-            self.fail_handshake(HandshakeError::Timeout);
-        } else if self.timers.close.expired(now) {
-            self.close_timed_out();
-        } else if self.timers.pong.expired(now) {
-            self.keepalive_failed();
-        } else if self.timers.keepalive.expired(now) && self.state() == State::Open {
-            self.keepalive_due(now);
-        }
-    }
-
-    /// Feeds bytes read from the transport. The bytes are buffered (the opening handshake is
-    /// processed at once); frames are decoded as [`poll_event`](Self::poll_event) is called,
-    /// so poll events until `None` after every `receive`: that is when messages, answers to
-    /// pings and closes, and state changes happen. Input after the connection closed is
-    /// ignored.
-    pub fn receive(&mut self, data: &[u8]) {
-        if !self.life.takes_input() {
-            return;
-        }
-        // A borrowed event cannot outlive this call: take back what it lent.
-        self.settle_lent();
-        self.input.push(data, self.life.decodes_frames());
-        if self.state() == State::Connecting {
-            self.process_handshake();
-        }
-    }
-
-    /// Room for the transport to read into, straight into the engine's input buffer: the
-    /// one-copy form of [`receive`](Self::receive). Read into the slice, then call
-    /// [`commit_received`](Self::commit_received) with the number of bytes read.
-    ///
-    /// The slice is at least `min` bytes long (at least one), and longer when the frame in
-    /// progress needs it, so large frames arrive in large reads. It is initialised memory,
-    /// zeroed once when the buffer grows and reused after, so any `Read` implementation can
-    /// fill it. An idle connection still holds no buffer: it is taken when asked for and
-    /// freed once every byte received is decoded, so ask with the size of a typical read.
-    ///
-    /// ```
-    /// # use wsmachine::{Connection, ServerConfig};
-    /// # use std::io::Read;
-    /// # fn read(conn: &mut Connection, sock: &mut impl Read) -> std::io::Result<usize> {
-    /// let n = sock.read(conn.receive_buffer(16 * 1024))?;
-    /// if n == 0 {
-    ///     conn.receive_eof();
-    /// } else {
-    ///     conn.commit_received(n).expect("n is at most what receive_buffer lent");
-    /// }
-    /// # Ok(n) }
-    /// ```
-    #[inline]
-    pub fn receive_buffer(&mut self, min: usize) -> &mut [u8] {
-        // A borrowed event cannot outlive this call: take back what it lent.
-        self.settle_lent();
-        self.input.offer(min)
-    }
-
-    /// The transport wrote `n` bytes at the start of the slice the last
-    /// [`receive_buffer`](Self::receive_buffer) lent: they are received, as by
-    /// [`receive`](Self::receive) (poll events until `None` next).
-    ///
-    /// Fails with [`Error::UncommittableInput`], taking nothing, when `n` is longer than
-    /// that slice, or when another call on the connection came in between (it may have
-    /// moved the buffer). Input after the connection closed is ignored.
-    pub fn commit_received(&mut self, n: usize) -> Result<(), Error> {
-        if !self.input.commit(n) {
-            return Err(Error::UncommittableInput);
-        }
-        if !self.life.takes_input() {
-            self.input.discard();
-            return Ok(());
-        }
-        if self.state() == State::Connecting {
-            self.process_handshake();
-        }
-        Ok(())
-    }
-
-    /// The transport ended (the peer closed or the read failed). Before the closing
-    /// handshake completed this is an abnormal closure (1006, RFC 6455 §7.1.5).
-    pub fn receive_eof(&mut self) {
-        // Frames that arrived before the end (a close frame above all) count first.
-        self.decode_all();
-        match self.state() {
-            State::Closed => {}
-            State::Connecting => self.fail_handshake(HandshakeError::Eof),
-            _ => self.transport_ended(),
-        }
-    }
+    // ----- inputs: in `transport` -----
 
     // ----- commands -----
 
@@ -553,6 +470,13 @@ impl Connection {
     /// choosing `subprotocol` (which the client must have offered).
     pub fn accept(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
         self.accept_request(subprotocol)
+    }
+
+    /// Accepts the request a deferred-accept server reported, choosing the subprotocol the
+    /// configuration would have chosen without deferred accept
+    /// ([`ServerConfig::subprotocol`] and [`ServerConfig::subprotocol_policy`]).
+    pub fn accept_default(&mut self) -> Result<(), Error> {
+        self.accept_request_default()
     }
 
     /// Rejects the request a deferred-accept server reported, answering `status` (a 4xx or

@@ -6,7 +6,7 @@
 
 use super::extension::{Extensions, Offer};
 use super::{Connection, Role};
-use crate::config::{ClientConfig, ServerConfig};
+use crate::config::{ClientConfig, ServerConfig, SubprotocolPolicy};
 use crate::error::{Error, Failure, HandshakeError};
 use crate::event::Event;
 use crate::handshake::{self, ClientHandshake, Request};
@@ -30,6 +30,7 @@ enum Pending {
     },
     Server {
         subprotocols: Vec<String>,
+        policy: SubprotocolPolicy,
         extra_headers: Vec<(String, String)>,
         defer_accept: bool,
         /// A valid request waiting for `accept`/`reject`/`respond`.
@@ -65,6 +66,7 @@ impl Opening {
         Self {
             pending: Pending::Server {
                 subprotocols: core::mem::take(&mut config.subprotocols),
+                policy: config.subprotocol_policy,
                 extra_headers: core::mem::take(&mut config.extra_headers),
                 defer_accept: config.defer_accept,
                 awaiting: None,
@@ -134,6 +136,7 @@ impl Connection {
             }
             Pending::Server {
                 subprotocols,
+                policy,
                 defer_accept,
                 awaiting,
                 ..
@@ -146,10 +149,9 @@ impl Connection {
                     self.events.push(Event::Request(Box::new(req)));
                 }
                 Ok(req) => {
-                    let chosen = subprotocols
-                        .iter()
-                        .find(|p| req.subprotocols.contains(p))
-                        .cloned();
+                    let chosen = policy
+                        .choose(subprotocols, &req.subprotocols)
+                        .map(String::from);
                     self.answer_accept(&req, chosen);
                 }
                 Err(e) => self.fail_handshake(e),
@@ -179,6 +181,27 @@ impl Connection {
         };
         self.answer_accept(&req, subprotocol.map(String::from));
         Ok(())
+    }
+
+    /// `accept_default`: answers the held request with 101, choosing the subprotocol as the
+    /// configuration would without deferred accept.
+    pub(super) fn accept_request_default(&mut self) -> Result<(), Error> {
+        let chosen = match self.opening.as_deref() {
+            Some(Opening {
+                pending:
+                    Pending::Server {
+                        subprotocols,
+                        policy,
+                        awaiting: Some(req),
+                        ..
+                    },
+                ..
+            }) => policy
+                .choose(subprotocols, &req.subprotocols)
+                .map(String::from),
+            _ => return Err(Error::NoPendingRequest),
+        };
+        self.accept_request(chosen.as_deref())
     }
 
     /// `reject`: answers the held request with an error status, then closes.

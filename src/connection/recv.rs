@@ -79,6 +79,7 @@ impl Connection {
             }
             self.input.end_frame();
             self.frame_arrived();
+            self.trace_received(&header, fused);
             match self.on_frame(header, len, fused) {
                 Ok(Some(d)) => return Some(d),
                 Ok(None) => {}
@@ -129,6 +130,7 @@ impl Connection {
             || self.role != Role::Server
             || self.life.state() != State::Open
             || self.options.stream_fragments
+            || self.trace.is_some()
         {
             return None;
         }

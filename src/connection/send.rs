@@ -2,7 +2,7 @@
 //! output buffer (header and masked payload in one pass), compressed when an extension says
 //! so; and the keepalive ping.
 
-use super::Connection;
+use super::{trace, Connection};
 use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
@@ -30,9 +30,13 @@ impl Connection {
         match self.ext.compress(data) {
             Some(compressed) => {
                 write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
+                trace::sent(&mut self.trace, true, RSV1, opcode, mask, compressed);
                 self.ext.compressed_sent();
             }
-            None => write_frame(&mut self.output, true, 0, opcode, mask, data),
+            None => {
+                write_frame(&mut self.output, true, 0, opcode, mask, data);
+                trace::sent(&mut self.trace, true, 0, opcode, mask, data);
+            }
         }
         Ok(())
     }
@@ -56,6 +60,7 @@ impl Connection {
         };
         let mask = self.next_mask()?;
         write_frame(&mut self.output, fin, 0, opcode, mask, data);
+        trace::sent(&mut self.trace, fin, 0, opcode, mask, data);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
     }
@@ -89,6 +94,7 @@ impl Connection {
         // §5.5.3), so pings into an undrained connection cannot grow its output.
         let backlogged = self.output.len() >= PONG_BACKLOG;
         if let Some((at, len)) = self.pending_pong.take().filter(|_| backlogged) {
+            let len = usize::from(len);
             if at + len == self.output.len() {
                 self.output.truncate(at);
             } else {
@@ -100,7 +106,9 @@ impl Connection {
         }
         let at = self.output.len();
         self.write_control(OpCode::Pong, payload);
-        self.pending_pong = Some((at, self.output.len() - at));
+        // A pong frame is at most 2 + 4 + 125 bytes.
+        let len = u8::try_from(self.output.len() - at).unwrap_or(u8::MAX);
+        self.pending_pong = Some((at, len));
     }
 
     /// The keepalive timer fired: ping unless input arrived since it last looked, and wait
@@ -138,7 +146,10 @@ impl Connection {
     /// with a predictable key.
     pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
         match self.next_mask() {
-            Ok(mask) => write_frame(&mut self.output, true, 0, opcode, mask, payload),
+            Ok(mask) => {
+                write_frame(&mut self.output, true, 0, opcode, mask, payload);
+                trace::sent(&mut self.trace, true, 0, opcode, mask, payload);
+            }
             Err(_) => {
                 if let Some(m) = self.masks.as_mut() {
                     m.set_failed();

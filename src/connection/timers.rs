@@ -5,54 +5,61 @@
 use crate::time::Instant;
 use core::time::Duration;
 
+/// One timer in one word (every connection holds four): `OFF`, a duration waiting for the
+/// next time the caller tells us (`STARTING` set, milliseconds below it), or a deadline
+/// (milliseconds + 1, so that 0 stays `OFF`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Timer {
-    #[default]
-    Off,
-    /// Starts at the next time the caller tells us, running this many milliseconds.
-    Starting(u64),
-    /// Fires at this instant.
-    At(Instant),
-}
+pub(crate) struct Timer(u64);
+
+const OFF: u64 = 0;
+const STARTING: u64 = 1 << 63;
+/// The longest duration or latest deadline a timer holds (about 292 million years).
+const MAX_MS: u64 = STARTING - 2;
 
 impl Timer {
     pub(crate) fn start(&mut self, d: Duration) {
-        *self = Self::Starting(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).min(MAX_MS);
+        self.0 = STARTING | ms;
     }
 
     pub(crate) fn stop(&mut self) {
-        *self = Self::Off;
+        self.0 = OFF;
     }
 
     pub(crate) fn is_on(&self) -> bool {
-        !matches!(self, Self::Off)
+        self.0 != OFF
     }
 
-    /// Turns `Starting` into a deadline counted from `now`.
+    /// Turns a waiting duration into a deadline counted from `now`.
     pub(crate) fn anchor(&mut self, now: Instant) {
-        if let Self::Starting(ms) = *self {
-            *self = Self::At(Instant::from_millis(now.as_millis().saturating_add(ms)));
+        if self.0 & STARTING != 0 {
+            let ms = self.0 & !STARTING;
+            self.0 = now.as_millis().saturating_add(ms).min(MAX_MS) + 1;
         }
     }
 
     /// Whether the timer fires at `now` (it is then stopped).
     pub(crate) fn expired(&mut self, now: Instant) -> bool {
-        match *self {
-            Self::At(t) if t <= now => {
-                *self = Self::Off;
+        match self.at() {
+            Some(t) if t <= now => {
+                self.0 = OFF;
                 true
             }
             _ => false,
         }
     }
 
+    /// The deadline, once anchored.
+    fn at(&self) -> Option<Instant> {
+        (self.0 != OFF && self.0 & STARTING == 0).then(|| Instant::from_millis(self.0 - 1))
+    }
+
     /// When the caller should next call `handle_timeout`, given the last time it told us.
     pub(crate) fn deadline(&self, last_now: Instant) -> Option<Instant> {
-        match *self {
-            Self::Off => None,
-            Self::Starting(_) => Some(last_now),
-            Self::At(t) => Some(t),
+        if self.0 & STARTING != 0 {
+            return Some(last_now);
         }
+        self.at()
     }
 }
 

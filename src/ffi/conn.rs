@@ -6,6 +6,7 @@ use super::args::{
 use super::boundary::{guard, guard_result};
 use super::client_config::wsm_client_config;
 use super::event::{wsm_event, wsm_event_kind};
+use super::frame::wsm_frame_info;
 use super::result::wsm_result;
 use super::server_config::wsm_server_config;
 use crate::close::CloseCode;
@@ -274,6 +275,43 @@ pub unsafe extern "C" fn wsm_conn_next_event(
         // caller need not initialise it.
         unsafe { out.write(view) };
         Ok(())
+    })
+}
+
+/// Writes the next frame record to `*frame` (`WSM_FRAME_NONE` when there is none), when
+/// the options had `wsm_options_set_trace_frames`: one per frame received (recorded as
+/// `wsm_conn_next_event` decodes it, so before the event it makes) and per frame queued
+/// as output. Drain it after each event and command.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `frame` is NULL or valid for writing a `wsm_frame_info`.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_next_frame(
+    conn: *mut wsm_conn,
+    frame: *mut wsm_frame_info,
+) -> wsm_result {
+    with_conn(conn, |c| {
+        let out = arg_out(frame)?;
+        let view = wsm_frame_info::view(c.conn.poll_frame());
+        // SAFETY: non-NULL and writable by the header's contract; written whole.
+        unsafe { out.write(view) };
+        Ok(())
+    })
+}
+
+/// How many frame records were dropped, oldest first, because more than 1024 waited
+/// undrained. 0 for NULL.
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_frames_dropped(conn: *const wsm_conn) -> u64 {
+    guard(|| {
+        // SAFETY: NULL or a live handle.
+        unsafe { arg_ref(conn) }.map_or(0, |c| c.conn.frames_dropped())
     })
 }
 

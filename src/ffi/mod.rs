@@ -4,8 +4,8 @@
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
-//! [`wsm_event`](event)), [`receive`] for the input functions of `wsm_conn`, and
-//! [`upgraded`] for connections whose handshake was done elsewhere; the
+//! [`wsm_event`](event), [`wsm_frame_info`](frame)), [`receive`] for the input functions of
+//! `wsm_conn`, and [`upgraded`] for connections whose handshake was done elsewhere; the
 //! plumbing apart: `boundary` (the one panic boundary every entry point runs in),
 //! `args` (null checks and pointer casts), `result` (the result codes).
 //!
@@ -35,6 +35,7 @@ pub mod client_config;
 pub mod conn;
 pub mod deflate;
 pub mod event;
+pub mod frame;
 pub mod options;
 mod random;
 pub mod receive;
@@ -47,6 +48,7 @@ pub use client_config::wsm_client_config;
 pub use conn::{wsm_conn, wsm_state};
 pub use deflate::wsm_deflate;
 pub use event::{wsm_error_kind, wsm_event, wsm_event_kind};
+pub use frame::{wsm_frame_direction, wsm_frame_info};
 pub use options::wsm_options;
 pub use random::wsm_random_fn;
 pub use result::wsm_result;

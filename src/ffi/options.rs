@@ -22,7 +22,8 @@ impl wsm_options {
 
 /// Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,
 /// handshake head up to 16 KiB and 64 header fields, no keepalive, close timeout 5 s,
-/// handshake timeout 10 s, automatic pongs, whole messages. Free with `wsm_options_free`.
+/// handshake timeout 10 s, automatic pongs, whole messages, close reasons echoed. Free with
+/// `wsm_options_free`.
 ///
 /// # Safety
 /// `out` is NULL or valid for writing a `*mut wsm_options`.
@@ -188,6 +189,21 @@ pub unsafe extern "C" fn wsm_options_set_auto_pong(
     set(options, |o| o.auto_pong(on))
 }
 
+/// Whether the automatic answer to the peer's close frame repeats its reason as well as its
+/// code (default true, as tungstenite and Node's ws do; a browser's `close(4000, "bye")`
+/// then sees the reason "bye" in its close event). False answers with the code alone.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_options_set_echo_close_reason(
+    options: *mut wsm_options,
+    on: bool,
+) -> wsm_result {
+    set(options, |o| o.echo_close_reason(on))
+}
+
 /// Whether data frames come out as `WSM_EVENT_FRAGMENT` events instead of whole messages
 /// (default false).
 ///
@@ -215,4 +231,19 @@ pub unsafe extern "C" fn wsm_options_set_max_output_buffer(
     bytes: usize,
 ) -> wsm_result {
     set(options, |o| o.max_output_buffer(bytes))
+}
+
+/// Whether every frame received and sent is recorded for `wsm_conn_next_frame` (default
+/// false: nothing is recorded). At most 1024 records wait; older ones are dropped and
+/// counted by `wsm_conn_frames_dropped`.
+///
+/// # Safety
+/// `options` is NULL or a live handle made by `wsm_options_new`, not used by another thread
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_options_set_trace_frames(
+    options: *mut wsm_options,
+    on: bool,
+) -> wsm_result {
+    set(options, |o| o.trace_frames(on))
 }

@@ -6,8 +6,15 @@ use super::boundary::{guard, guard_result};
 use super::deflate::wsm_deflate;
 use super::options::wsm_options;
 use super::result::wsm_result;
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, SubprotocolPolicy};
 use core::ffi::c_char;
+
+/// `wsm_server_config_set_subprotocol_policy`: only one of the server's own subprotocols,
+/// else none (the default).
+pub const WSM_SUBPROTOCOL_LISTED: u32 = 0;
+/// `wsm_server_config_set_subprotocol_policy`: one of the server's own subprotocols if
+/// offered, else the first one the client offered.
+pub const WSM_SUBPROTOCOL_FIRST_OFFERED: u32 = 1;
 
 /// A server configuration: subprotocols, extra headers, options, permessage-deflate and
 /// deferred accept. Create with `wsm_server_config_new`, free with `wsm_server_config_free`
@@ -79,6 +86,35 @@ pub unsafe extern "C" fn wsm_server_config_add_subprotocol(
             let name = arg_str(name)?;
             update(config, |c| c.subprotocol(name))
         }
+    })
+}
+
+/// What is chosen when the client offered none of the server's own subprotocols:
+/// `WSM_SUBPROTOCOL_LISTED` (none, the default) or `WSM_SUBPROTOCOL_FIRST_OFFERED` (the
+/// first one the client offered); `WSM_ERR_INVALID_ARGUMENT` otherwise, the configuration
+/// then unchanged.
+///
+/// Browsers fail a connection whose 101 answer names none of the subprotocols they offered
+/// (`new WebSocket(url, ["chat", "superchat"])` never opens): a server with no protocol of
+/// its own, such as an echo server, sets `WSM_SUBPROTOCOL_FIRST_OFFERED`. A richer choice
+/// belongs to deferred accept (`wsm_server_config_set_defer_accept`, `wsm_conn_accept`).
+///
+/// # Safety
+/// `config` is NULL or a live handle made by `wsm_server_config_new`, not used by another
+/// thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_server_config_set_subprotocol_policy(
+    config: *mut wsm_server_config,
+    policy: u32,
+) -> wsm_result {
+    guard_result(|| {
+        let policy = match policy {
+            WSM_SUBPROTOCOL_LISTED => SubprotocolPolicy::Listed,
+            WSM_SUBPROTOCOL_FIRST_OFFERED => SubprotocolPolicy::FirstOffered,
+            _ => return Err(wsm_result::WSM_ERR_INVALID_ARGUMENT),
+        };
+        // SAFETY: NULL or a live handle, used by this thread only.
+        unsafe { update(config, |c| c.subprotocol_policy(policy)) }
     })
 }
 

@@ -261,8 +261,9 @@ impl Answer {
     }
 }
 
-/// A server's whole negotiation: [`validate`] the request, [`choose_subprotocol`] among the
-/// configuration's, answer a permessage-deflate offer when the configuration accepts it, and
+/// A server's whole negotiation: [`validate`] the request, choose a subprotocol as the
+/// configuration says ([`choose_subprotocol`] among its own, then its
+/// [`SubprotocolPolicy`](crate::SubprotocolPolicy)), answer a permessage-deflate offer when the configuration accepts it, and
 /// compute the accept key. On error, answer with [`HandshakeError::status`] (426 names
 /// version 13 with `Sec-WebSocket-Version: 13`, RFC 6455 §4.4).
 pub fn server<H: HeaderView + ?Sized>(
@@ -270,8 +271,10 @@ pub fn server<H: HeaderView + ?Sized>(
     headers: &H,
 ) -> Result<Answer, HandshakeError> {
     let request = validate(headers)?;
-    let subprotocol =
-        choose_subprotocol(&config.subprotocols, &request.subprotocols).map(String::from);
+    let subprotocol = config
+        .subprotocol_policy
+        .choose(&config.subprotocols, &request.subprotocols)
+        .map(String::from);
     #[cfg(feature = "deflate")]
     let (extensions, deflate) = match &config.deflate {
         Some(d) => match answer_deflate(&request.extensions, d) {
@@ -589,6 +592,29 @@ mod tests {
         other[1].1 = "h2c";
         assert_eq!(validate(&other), Err(HandshakeError::MissingUpgrade));
         assert_eq!(validate(&h2[..6]), Err(HandshakeError::UnsupportedVersion));
+    }
+
+    #[test]
+    fn server_follows_the_subprotocol_policy() {
+        let fields = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Protocol", "x, chat"),
+        ];
+        let listed = ServerConfig::new().subprotocol("other");
+        assert_eq!(server(&listed, &fields).unwrap().subprotocol, None);
+        let first = listed.subprotocol_policy(crate::SubprotocolPolicy::FirstOffered);
+        assert_eq!(
+            server(&first, &fields).unwrap().subprotocol.as_deref(),
+            Some("x")
+        );
+        let ours = first.subprotocol("chat");
+        assert_eq!(
+            server(&ours, &fields).unwrap().subprotocol.as_deref(),
+            Some("chat")
+        );
     }
 
     #[test]

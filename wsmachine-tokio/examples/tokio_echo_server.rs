@@ -26,10 +26,14 @@ const SUBPROTOCOLS: [&str; 2] = ["chat.v2", "chat.v1"];
 
 fn answer(request: &Request) -> Answer {
     if request.websocket {
+        // One of ours if offered, else the first offered: an echo server has no protocol of
+        // its own, and a browser fails a connection whose offered protocols got no answer.
         let chosen = SUBPROTOCOLS
             .into_iter()
-            .find(|ours| request.subprotocols.iter().any(|offered| offered == ours));
-        return Answer::Accept(chosen.map(String::from));
+            .find(|ours| request.subprotocols.iter().any(|offered| offered == ours))
+            .map(String::from)
+            .or_else(|| request.subprotocols.first().cloned());
+        return Answer::Accept(chosen);
     }
     let (status, content_type, body) = match request.path.split('?').next() {
         Some("/") => (200, "text/html; charset=utf-8", PAGE.as_bytes()),
