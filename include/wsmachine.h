@@ -54,6 +54,21 @@
 #define WSM_SUBPROTOCOL_FIRST_OFFERED 1
 
 /**
+ * `wsm_conn_from_upgraded`'s role: the end that sent the request.
+ */
+#define WSM_ROLE_CLIENT 0
+
+/**
+ * `wsm_conn_from_upgraded`'s role: the end that answered it.
+ */
+#define WSM_ROLE_SERVER 1
+
+/**
+ * The length of a `Sec-WebSocket-Accept` value (without a terminating NUL).
+ */
+#define WSM_ACCEPT_KEY_LEN 28
+
+/**
  * The major version of the library this header belongs to.
  */
 #define WSM_VERSION_MAJOR 0
@@ -1195,6 +1210,76 @@ wsm_result wsm_server_config_set_defer_accept(wsm_server_config *config, bool on
  *   during the call.
  */
 wsm_result wsm_server_config_set_deflate(wsm_server_config *config, const wsm_deflate *deflate);
+
+/**
+ * Sets `*out` to a new connection, in the open state (a `WSM_EVENT_OPEN` is queued), whose
+ * opening handshake was done elsewhere: an HTTP library's 101 (RFC 6455) or an HTTP/2
+ * extended CONNECT (RFC 8441).
+ *
+ * * `role`: `WSM_ROLE_CLIENT` (frames are masked, with the operating system's random
+ *   source) or `WSM_ROLE_SERVER`; another value is `WSM_ERR_INVALID_ARGUMENT`.
+ * * `options`: the limits and timers, copied; NULL for the defaults.
+ * * `subprotocol`: the negotiated subprotocol, or NULL for none.
+ * * `extensions`: the negotiated `Sec-WebSocket-Extensions` value (as
+ *   `wsm_deflate_answer` wrote it, or the server's answer a client received), or NULL or
+ *   "" for none. Only `permessage-deflate` is understood: another extension or a malformed
+ *   value is `WSM_ERR_INVALID_HEADER`.
+ * * `deflate`: the permessage-deflate parameters the handshake negotiated with (its level,
+ *   minimum size and context-takeover choices), copied; NULL for the defaults. Used only
+ *   when `extensions` names permessage-deflate.
+ *
+ * Errors: `WSM_ERR_NO_RANDOM_SOURCE` for a client when the system has none.
+ *
+ * # Safety
+ * * `options` and `deflate` are NULL or live handles from their `*_new`, not used by
+ *   another thread during the call.
+ * * `subprotocol` and `extensions` are NULL or NUL-terminated strings.
+ * * `out` is NULL or valid for writing a `*mut wsm_conn`.
+ */
+wsm_result wsm_conn_from_upgraded(uint32_t role,
+                                  const wsm_options *options,
+                                  const char *subprotocol,
+                                  const char *extensions,
+                                  const wsm_deflate *deflate,
+                                  wsm_conn **out);
+
+/**
+ * Writes the `Sec-WebSocket-Accept` value for the request's `Sec-WebSocket-Key` (`key`,
+ * `key_len` bytes, surrounding spaces ignored) to `out` with a terminating NUL, and its
+ * length (`WSM_ACCEPT_KEY_LEN`) to `*written`. Errors: `WSM_ERR_INVALID_HEADER` when the key
+ * is not 16 bytes in base64 (RFC 6455 §4.2.1: answer 400), `WSM_ERR_INVALID_ARGUMENT` when
+ * `out_len` is under `WSM_ACCEPT_KEY_LEN + 1`.
+ *
+ * # Safety
+ * * `key` is NULL or valid for reading `key_len` bytes.
+ * * `out` is NULL or valid for writing `out_len` bytes; `written` NULL or writable.
+ */
+wsm_result wsm_accept_key(const uint8_t *key,
+                          size_t key_len,
+                          char *out,
+                          size_t out_len,
+                          size_t *written);
+
+/**
+ * A server's answer to a client's `Sec-WebSocket-Extensions` offer (`offer`, every value of
+ * the header joined with ", "), accepting permessage-deflate within `deflate`: writes the
+ * value to answer with to `out` with a terminating NUL, and its length to `*written`. Pass
+ * the same value and `deflate` to `wsm_conn_from_upgraded`.
+ *
+ * Errors: `WSM_ERR_NOT_FOUND` when no permessage-deflate offer is acceptable (answer
+ * without the header), `WSM_ERR_INVALID_HEADER` for a malformed offer (answer 400),
+ * `WSM_ERR_INVALID_ARGUMENT` when `out_len` is too small (256 bytes always suffice).
+ *
+ * # Safety
+ * * `deflate` is NULL or a live handle from `wsm_deflate_new`.
+ * * `offer` is NULL or a NUL-terminated string.
+ * * `out` is NULL or valid for writing `out_len` bytes; `written` NULL or writable.
+ */
+wsm_result wsm_deflate_answer(const wsm_deflate *deflate,
+                              const char *offer,
+                              char *out,
+                              size_t out_len,
+                              size_t *written);
 
 /**
  * The version of the library linked at run time (`"0.1.0"`), a static NUL-terminated string

@@ -675,6 +675,97 @@ static void test_permessage_deflate(void) {
     free_pair(p);
 }
 
+/* ----- handshakes done elsewhere ----- */
+
+static void test_from_upgraded(void) {
+    /* The accept key of RFC 6455 §1.3, and the key checks. */
+    const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
+    char accept[WSM_ACCEPT_KEY_LEN + 1];
+    size_t n = 0;
+    CHECK_EQ(wsm_accept_key((const uint8_t *)key, strlen(key), accept, sizeof accept, &n), WSM_OK);
+    CHECK_EQ(n, WSM_ACCEPT_KEY_LEN);
+    CHECK(strcmp(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0);
+    CHECK_EQ(wsm_accept_key((const uint8_t *)"dGhlIHNhbXBsZQ==", 16, accept, sizeof accept, &n),
+             WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_accept_key((const uint8_t *)key, strlen(key), accept, WSM_ACCEPT_KEY_LEN, &n),
+             WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_accept_key(NULL, 24, accept, sizeof accept, &n), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_accept_key((const uint8_t *)key, strlen(key), NULL, sizeof accept, &n),
+             WSM_ERR_NULL_PARAMETER);
+
+    /* The server answers a deflate offer; both ends start from what was negotiated. */
+    wsm_deflate *d = NULL;
+    CHECK_EQ(wsm_deflate_new(&d), WSM_OK);
+    CHECK_EQ(wsm_deflate_set_server_max_window_bits(d, 10), WSM_OK);
+    char answer[256];
+    CHECK_EQ(wsm_deflate_answer(d, "x-unknown, permessage-deflate; client_max_window_bits", answer,
+                                sizeof answer, &n),
+             WSM_OK);
+    CHECK(strcmp(answer, "permessage-deflate; server_max_window_bits=10") == 0);
+    CHECK_EQ(n, strlen(answer));
+    CHECK_EQ(wsm_deflate_answer(d, "x-unknown", answer, sizeof answer, &n), WSM_ERR_NOT_FOUND);
+    CHECK_EQ(wsm_deflate_answer(d, "a; b=\"1", answer, sizeof answer, &n), WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_deflate_answer(d, "permessage-deflate", answer, 5, &n), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_deflate_answer(NULL, "permessage-deflate", answer, sizeof answer, &n),
+             WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_deflate_answer(d, "permessage-deflate; server_max_window_bits=12", answer,
+                                sizeof answer, &n),
+             WSM_OK);
+
+    struct pair p = {NULL, NULL};
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_SERVER, NULL, "chat", answer, d, &p.server), WSM_OK);
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_CLIENT, NULL, "chat", answer, NULL, &p.client), WSM_OK);
+    wsm_deflate_free(d);
+    CHECK_EQ(wsm_conn_state(p.client), WSM_STATE_OPEN);
+    wsm_event ev = expect(p.server, WSM_EVENT_OPEN);
+    CHECK_BYTES(ev.data, ev.len, "chat");
+    expect(p.client, WSM_EVENT_OPEN);
+    const char *ext;
+    size_t ext_len;
+    CHECK_EQ(wsm_conn_extensions(p.server, &ext, &ext_len), WSM_OK);
+    CHECK_BYTES(ext, ext_len, "permessage-deflate; server_max_window_bits=10");
+
+    /* Messages cross both ways, compressed. */
+    char text[600];
+    memset(text, 'w', sizeof text);
+    CHECK_EQ(wsm_conn_send_text(p.client, text, sizeof text), WSM_OK);
+    const uint8_t *wire;
+    size_t wire_len;
+    CHECK_EQ(wsm_conn_pending_output(p.client, &wire, &wire_len), WSM_OK);
+    CHECK(wire_len > 0 && wire_len < 100);
+    CHECK_EQ(wire[0], 0xC1); /* FIN, RSV1, text */
+    shuttle(p.client, p.server, 13);
+    ev = expect(p.server, WSM_EVENT_TEXT);
+    CHECK(ev.len == sizeof text && memcmp(ev.data, text, sizeof text) == 0);
+    CHECK_EQ(wsm_conn_send_binary(p.server, (const uint8_t *)"abc", 3), WSM_OK);
+    shuttle(p.client, p.server, 13);
+    ev = expect(p.client, WSM_EVENT_BINARY);
+    CHECK_BYTES(ev.data, ev.len, "abc");
+    free_pair(p);
+
+    /* Without extensions or a subprotocol, with options. */
+    wsm_options *o = NULL;
+    CHECK_EQ(wsm_options_new(&o), WSM_OK);
+    wsm_conn *c = NULL;
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_SERVER, o, NULL, "", NULL, &c), WSM_OK);
+    ev = expect(c, WSM_EVENT_OPEN);
+    CHECK_EQ(ev.len, 0);
+    wsm_conn_free(c);
+    wsm_options_free(o);
+
+    /* Bad arguments. */
+    c = NULL;
+    CHECK_EQ(wsm_conn_from_upgraded(7, NULL, NULL, NULL, NULL, &c), WSM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_CLIENT, NULL, NULL, "x-unknown", NULL, &c),
+             WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_CLIENT, NULL, NULL, "permessage-deflate; bogus", NULL,
+                                    &c),
+             WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_conn_from_upgraded(WSM_ROLE_SERVER, NULL, NULL, NULL, NULL, NULL),
+             WSM_ERR_NULL_PARAMETER);
+    CHECK(c == NULL);
+}
+
 /* ----- timers on a fake clock ----- */
 
 static void test_keepalive_and_pong_timeout(void) {
@@ -1152,6 +1243,7 @@ int main(void) {
         {"wrong_state_and_bad_arguments", test_wrong_state_and_bad_arguments},
         {"free_in_every_state", test_free_in_every_state},
         {"receive_buffer", test_receive_buffer},
+        {"from_upgraded", test_from_upgraded},
     };
     return run_tests(tests, sizeof tests / sizeof tests[0]);
 }

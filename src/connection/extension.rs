@@ -13,6 +13,7 @@ use crate::frame::RSV1;
 #[cfg(feature = "deflate")]
 use crate::handshake::parse_extensions;
 use crate::handshake::ExtensionOffer;
+#[cfg(feature = "deflate")]
 use crate::state::Role;
 #[cfg(feature = "deflate")]
 use alloc::boxed::Box;
@@ -108,18 +109,18 @@ impl Extensions {
 
     /// A connection upgraded elsewhere: take the non-empty `Sec-WebSocket-Extensions` value
     /// it negotiated.
-    pub(super) fn from_upgraded(value: &str, role: Role) -> Result<Self, Error> {
+    pub(super) fn from_upgraded(value: &str, upgraded: &super::Upgraded) -> Result<Self, Error> {
         #[cfg(feature = "deflate")]
         {
             let list = parse_extensions([value.as_bytes()]).ok_or(Error::InvalidHeader)?;
             match list.as_slice() {
                 [ext] if ext.name == deflate::NAME => {
-                    let config = DeflateConfig::new();
+                    let config = upgraded.deflate.clone().unwrap_or_default();
                     let params =
                         deflate::client_accept(ext, &config).ok_or(Error::InvalidHeader)?;
                     Ok(Self::with(Codec::new(
                         params,
-                        role == Role::Client,
+                        upgraded.role == Role::Client,
                         &config,
                     )))
                 }
@@ -129,7 +130,7 @@ impl Extensions {
         // No extension is implemented without the `deflate` feature.
         #[cfg(not(feature = "deflate"))]
         {
-            let _ = (value, role);
+            let _ = (value, upgraded);
             Err(Error::InvalidHeader)
         }
     }

@@ -79,6 +79,21 @@ pub struct Upgraded {
     pub options: Options,
     /// The random source for a client's masking keys (default: the operating system's).
     pub random: Option<Box<dyn RandomSource>>,
+    /// The permessage-deflate configuration the handshake negotiated with (its compression
+    /// level, minimum size and context-takeover choices); `None`: the defaults.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
+}
+
+impl core::fmt::Debug for Upgraded {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Upgraded")
+            .field("role", &self.role)
+            .field("subprotocol", &self.subprotocol)
+            .field("extensions", &self.extensions)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Upgraded {
@@ -91,6 +106,8 @@ impl Upgraded {
             extensions: String::new(),
             options,
             random: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -109,6 +126,13 @@ impl Upgraded {
     /// The random source for a client's masking keys.
     pub fn random(mut self, source: impl RandomSource + 'static) -> Self {
         self.random = Some(Box::new(source));
+        self
+    }
+
+    /// The permessage-deflate configuration the handshake negotiated with.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, config: crate::deflate::DeflateConfig) -> Self {
+        self.deflate = Some(config);
         self
     }
 }
@@ -276,6 +300,13 @@ impl Connection {
     /// A connection whose handshake was done elsewhere, starting in the `Open` state
     /// (an [`Event::Open`] is queued).
     pub fn from_upgraded(upgraded: Upgraded) -> Result<Self, Error> {
+        let extensions = upgraded.extensions.trim();
+        let ext = if extensions.is_empty() {
+            Extensions::default()
+        } else {
+            Extensions::from_upgraded(extensions, &upgraded)?
+        };
+        let extensions = String::from(extensions);
         let mut conn = Self::new(upgraded.role, upgraded.options);
         if upgraded.role == Role::Client {
             let source = upgraded
@@ -284,11 +315,8 @@ impl Connection {
                 .ok_or(Error::NoRandomSource)?;
             conn.masks = Some(Box::new(MaskKeys::new(source)));
         }
-        let extensions = upgraded.extensions.trim();
-        if !extensions.is_empty() {
-            conn.ext = Extensions::from_upgraded(extensions, upgraded.role)?;
-        }
-        conn.open(upgraded.subprotocol, String::from(extensions));
+        conn.ext = ext;
+        conn.open(upgraded.subprotocol, extensions);
         Ok(conn)
     }
 

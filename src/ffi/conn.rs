@@ -84,7 +84,7 @@ impl wsm_conn {
 }
 
 /// Writes a new handle to `out`.
-fn hand_out(conn: Connection, out: *mut *mut wsm_conn) -> Result<(), wsm_result> {
+pub(super) fn hand_out(conn: Connection, out: *mut *mut wsm_conn) -> Result<(), wsm_result> {
     let out = arg_out(out)?;
     // SAFETY: `out` is non-NULL and writable by the header's contract.
     unsafe { out.write(into_handle(wsm_conn::new(conn))) };

@@ -4,9 +4,11 @@
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
 //! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
-//! [`wsm_event`](event), [`wsm_frame_info`](frame)); `wsm_conn`'s inputs ([`receive`]), commands
-//! ([`send`]) and a server's answer to the handshake ([`answer`]) in files of their own; the plumbing apart: `boundary` (the one panic boundary every entry point runs in),
-//! `args` (null checks and pointer casts), `result` (the result codes), `describe` (their texts).
+//! [`wsm_event`](event), [`wsm_frame_info`](frame)); `wsm_conn`'s inputs ([`receive`]),
+//! commands ([`send`]), a server's answer to the handshake ([`answer`]) and connections
+//! whose handshake was done elsewhere ([`upgraded`]) in files of their own; the plumbing
+//! apart: `boundary` (the one panic boundary every entry point runs in), `args` (null checks
+//! and pointer casts), `result` (the result codes), `describe` (their texts).
 //!
 //! Conventions, stated once (they follow rustls-ffi):
 //! * Every fallible call returns a `wsm_result`; `WSM_OK` is 0 and the error codes keep
@@ -43,6 +45,7 @@ pub mod receive;
 pub mod result;
 pub mod send;
 pub mod server_config;
+pub mod upgraded;
 pub mod version;
 
 pub use client_config::wsm_client_config;

@@ -29,6 +29,24 @@ pub struct Negotiated {
     pub extensions: Vec<ExtensionOffer>,
 }
 
+/// Whether every part of `config` that goes into the request may be sent: no CR, LF or
+/// other control character to split it, tokens where tokens are due.
+pub(super) fn config_is_valid(config: &ClientConfig) -> bool {
+    super::is_header_value(&config.host)
+        && !config.host.is_empty()
+        && config.path.starts_with('/')
+        && config.path.bytes().all(|b| b > 0x20 && b != 0x7f)
+        && config
+            .origin
+            .as_deref()
+            .map_or(true, super::is_header_value)
+        && config.subprotocols.iter().all(|p| super::is_token(p))
+        && config
+            .extra_headers
+            .iter()
+            .all(|(n, v)| super::is_token(n) && super::is_header_value(v))
+}
+
 impl ClientHandshake {
     /// Writes the request for `config` with the 16 random bytes `nonce` as the key.
     pub fn start(
@@ -37,20 +55,7 @@ impl ClientHandshake {
         extensions_offer: Option<&str>,
         out: &mut BytesMut,
     ) -> Result<Self, Error> {
-        let valid = super::is_header_value(&config.host)
-            && !config.host.is_empty()
-            && config.path.starts_with('/')
-            && config.path.bytes().all(|b| b > 0x20 && b != 0x7f)
-            && config
-                .origin
-                .as_deref()
-                .map_or(true, super::is_header_value)
-            && config.subprotocols.iter().all(|p| super::is_token(p))
-            && config
-                .extra_headers
-                .iter()
-                .all(|(n, v)| super::is_token(n) && super::is_header_value(v));
-        if !valid {
+        if !config_is_valid(config) {
             return Err(Error::InvalidHeader);
         }
         let key = base64::engine::general_purpose::STANDARD.encode(nonce);

@@ -4,6 +4,10 @@
 
 mod client;
 mod extensions;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
+pub mod negotiate;
 mod server;
 
 pub use client::{ClientHandshake, Negotiated};

@@ -1,6 +1,7 @@
 //! A hyper 1.x server that serves plain HTTP and upgrades `GET /ws` to a WebSocket, handing
-//! the upgraded connection to the engine with `WebSocketStream::from_upgraded`: the
-//! handshake is hyper's, the frames are wsmachine's.
+//! the upgraded connection to the engine with `WebSocketStream::from_upgraded`: hyper moves
+//! the bytes, `wsmachine::handshake::http::server_response` (the `http` feature) checks the
+//! request and negotiates the subprotocol and permessage-deflate, the frames are wsmachine's.
 //!
 //! ```text
 //! cargo run -p wsmachine-tokio --example hyper_upgrade -- 127.0.0.1:9003
@@ -12,12 +13,12 @@
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use tokio::net::TcpListener;
-use wsmachine::{handshake::accept_key, Options, Role, Upgraded};
+use wsmachine::handshake::http::server_response;
+use wsmachine::{DeflateConfig, ServerConfig};
 use wsmachine_tokio::{Message, WebSocketStream};
 
 type Body = Full<Bytes>;
@@ -28,14 +29,6 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     response
 }
 
-/// Whether header `name` lists `token` (comma-separated, case-insensitive).
-fn has_token(request: &Request<Incoming>, name: hyper::header::HeaderName, token: &str) -> bool {
-    request.headers().get_all(name).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    })
-}
-
 async fn handle(mut request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     if request.uri().path() != "/ws" {
         return Ok(text(
@@ -43,24 +36,14 @@ async fn handle(mut request: Request<Incoming>) -> Result<Response<Body>, Infall
             "hello from hyper; the WebSocket is at /ws\n",
         ));
     }
-    let key = request
-        .headers()
-        .get(SEC_WEBSOCKET_KEY)
-        .map(|k| k.as_bytes().to_vec());
-    let version_ok = request
-        .headers()
-        .get("sec-websocket-version")
-        .is_some_and(|v| v == "13");
-    let (Some(key), true, true, true) = (
-        key,
-        version_ok,
-        has_token(&request, UPGRADE, "websocket"),
-        has_token(&request, CONNECTION, "upgrade"),
-    ) else {
-        return Ok(text(
-            StatusCode::BAD_REQUEST,
-            "a WebSocket upgrade is expected here\n",
-        ));
+    // The engine checks the request and negotiates (subprotocol, permessage-deflate): a 101
+    // to send and the `Upgraded` to start it with, or the 4xx answer to send instead.
+    let config = ServerConfig::new()
+        .subprotocol("chat")
+        .deflate(DeflateConfig::new());
+    let (response, upgraded) = match server_response(&request, &config) {
+        Ok(answer) => answer,
+        Err(refusal) => return Ok(refusal.map(|()| Full::new(Bytes::new()))),
     };
     let upgrade = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
@@ -68,7 +51,6 @@ async fn handle(mut request: Request<Incoming>) -> Result<Response<Body>, Infall
             Ok(upgraded) => TokioIo::new(upgraded),
             Err(e) => return eprintln!("upgrade failed: {e}"),
         };
-        let upgraded = Upgraded::new(Role::Server, Options::new());
         let Ok(mut ws) = WebSocketStream::from_upgraded(io, upgraded) else {
             return;
         };
@@ -82,13 +64,7 @@ async fn handle(mut request: Request<Incoming>) -> Result<Response<Body>, Infall
         let clean = ws.close_status().is_some_and(|(clean, _)| clean);
         eprintln!("websocket closed: clean={clean}");
     });
-    let mut response = text(StatusCode::SWITCHING_PROTOCOLS, "");
-    let headers = response.headers_mut();
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    let accept = HeaderValue::from_str(&accept_key(&key)).expect("base64 is a valid value");
-    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
-    Ok(response)
+    Ok(response.map(|()| Full::new(Bytes::new())))
 }
 
 #[tokio::main]

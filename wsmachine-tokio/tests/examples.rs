@@ -127,6 +127,11 @@ async fn hyper_upgrades_ws_and_serves_plain_http() {
             "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 400",
         ),
+        // The engine's refusal of an unsupported version names version 13.
+        (
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+            "HTTP/1.1 426",
+        ),
     ] {
         let mut tcp = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
         tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
