@@ -150,6 +150,10 @@ impl Memory {
 
 /// Runs `probe` against a fresh server of each kind, each under `deadline`.
 fn against_both(ping_ms: u64, deadline: Duration, probe: fn(&Echo, Kind)) {
+    // The programs are built first: a release build of the Rust one takes minutes on a
+    // fresh checkout, which is not the probe's time.
+    c_support::rust_example_release("wsmachine", "echo_server");
+    c_programs(false);
     for kind in [Kind::Rust, Kind::C] {
         let (tx, rx) = mpsc::channel();
         let worker = thread::spawn(move || {
