@@ -5,7 +5,7 @@
 //! `max_message_size + max_frame_size` bytes of input.
 
 use crate::error::Error;
-use crate::handshake::{is_header_value, is_token};
+use crate::http_syntax::{is_header_value, is_token};
 use crate::random::RandomSource;
 use alloc::boxed::Box;
 use alloc::string::String;

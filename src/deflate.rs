@@ -23,7 +23,7 @@
 //! that is not possible.
 
 use crate::error::ProtocolError;
-use crate::handshake::ExtensionOffer;
+use crate::extension_header::ExtensionOffer;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::BytesMut;

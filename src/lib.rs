@@ -97,7 +97,10 @@
 //! | [`RandomSource`] | where masking keys and the client's nonce come from |
 //!
 //! Internals, not API: the connection's parts, the masking-key batcher, the codec state of
-//! `deflate`. `ffi` (behind the `ffi` feature) is the C ABI, documented by
+//! `deflate`, and two leaves the handshake re-exports or uses: `extension_header` (parsing
+//! `Sec-WebSocket-Extensions`, shared with `deflate`) and `http_syntax` (HTTP tokens and
+//! header values, shared with the configuration), so that neither `deflate` nor the
+//! configuration depends on `handshake`, which depends on both. `ffi` (behind the `ffi` feature) is the C ABI, documented by
 //! `include/wsmachine.h`.
 #![no_std]
 // docs.rs (`--cfg docsrs`, nightly) marks what each feature gates.
@@ -116,10 +119,12 @@ mod connection;
 pub mod deflate;
 mod error;
 mod event;
+mod extension_header;
 #[cfg(feature = "ffi")]
 pub mod ffi;
 pub mod frame;
 pub mod handshake;
+mod http_syntax;
 pub mod mask;
 mod random;
 mod state;

@@ -2,7 +2,7 @@
 //!
 //! The key is XORed over the payload byte by byte, cycling every four bytes; `offset` lets a
 //! payload that arrives in pieces be unmasked piece by piece. The work is done by the kernels
-//! of [`simd`] from 128 bytes on: AVX2 on x86_64 when the CPU has it (detected once, under
+//! of `simd` from 128 bytes on: AVX2 on x86_64 when the CPU has it (detected once, under
 //! `std`) and SSE2 otherwise, NEON on aarch64, and a portable loop of four `u64` words per
 //! step elsewhere. Shorter pieces take a plain word loop inlined at the call site, which a
 //! call behind the feature check would slow down (measured on 16-byte frames).

@@ -3,15 +3,15 @@
 //! by `httparse`; everything here is a pure function of bytes and configuration.
 
 mod client;
-mod extensions;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod negotiate;
 mod server;
 
+pub use crate::extension_header::{parse_extensions, ExtensionOffer};
+pub(crate) use crate::http_syntax::{is_header_value, is_token};
 pub use client::{ClientHandshake, Negotiated};
-pub use extensions::{parse_extensions, ExtensionOffer};
 pub use server::{parse_request, write_accept, write_reject, write_response, Request};
 
 use alloc::string::String;
@@ -92,18 +92,6 @@ pub(crate) fn put_header(out: &mut bytes::BytesMut, name: &str, value: &str) {
     out.put_slice(b": ");
     out.put_slice(value.as_bytes());
     out.put_slice(b"\r\n");
-}
-
-/// Whether `s` may be written as an HTTP header value (no control characters but tab).
-pub(crate) fn is_header_value(s: &str) -> bool {
-    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}
-
-/// Whether `s` is an HTTP token (RFC 7230 §3.2.6): a header name, a subprotocol.
-pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]

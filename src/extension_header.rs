@@ -28,7 +28,7 @@ pub fn parse_extensions<'a>(
             }
             let mut parts = split_outside_quotes(item, ';')?.into_iter();
             let name = parts.next()?.trim();
-            if !super::is_token(name) {
+            if !crate::http_syntax::is_token(name) {
                 return None;
             }
             let mut params = Vec::new();
@@ -38,7 +38,7 @@ pub fn parse_extensions<'a>(
                     Some((k, v)) => (k.trim(), Some(unquote(v.trim())?)),
                     None => (p, None),
                 };
-                if !super::is_token(k) {
+                if !crate::http_syntax::is_token(k) {
                     return None;
                 }
                 params.push((String::from(k), v));
@@ -85,9 +85,9 @@ fn unquote(v: &str) -> Option<String> {
             out.push(if c == '\\' { chars.next()? } else { c });
         }
         // RFC 6455 §9.1: a quoted value must still be a token once unquoted.
-        super::is_token(&out).then_some(out)
+        crate::http_syntax::is_token(&out).then_some(out)
     } else {
-        super::is_token(v).then(|| String::from(v))
+        crate::http_syntax::is_token(v).then(|| String::from(v))
     }
 }
 
