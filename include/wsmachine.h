@@ -514,6 +514,35 @@ wsm_result wsm_conn_request_header(const wsm_conn *conn,
                                    size_t *len);
 
 /**
+ * A client's view of the server's answer to its opening handshake: its HTTP status (101
+ * after `WSM_EVENT_OPEN`, or the refusal's after a `WSM_ERROR_HANDSHAKE` error event), or 0
+ * before the answer arrived, for a server, and for NULL.
+ *
+ * # Safety
+ * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+ * used by another thread during the call.
+ */
+uint16_t wsm_conn_response_status(const wsm_conn *conn);
+
+/**
+ * Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
+ * server's answer to a client's opening handshake (see `wsm_conn_response_status`): a
+ * cookie of the 101, a refusal's `Location` or `WWW-Authenticate`. Valid until the
+ * connection is freed. `WSM_ERR_NOT_FOUND` when there is no such header or no answer.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `name` is NULL or a NUL-terminated string.
+ * * `value` is NULL or valid for writing a `*const c_char`.
+ * * `len` is NULL or valid for writing a `usize`.
+ */
+wsm_result wsm_conn_response_header(const wsm_conn *conn,
+                                    const char *name,
+                                    const char **value,
+                                    size_t *len);
+
+/**
  * Sets `*out` to a new configuration for `ws://host/path`: `host` is the `Host` header
  * (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
  * Characters HTTP forbids are reported by `wsm_conn_client_new` as

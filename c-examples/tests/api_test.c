@@ -1226,6 +1226,33 @@ static void test_frame_trace(void) {
     free_pair(p);
 }
 
+/* A client's view of the server's answer: the 101's status and headers after the opening,
+ * a refusal's after the handshake failed; nothing for a server. */
+static void test_response_headers(void) {
+    struct pair p = open_pair(NULL, NULL);
+    CHECK_EQ(wsm_conn_response_status(p.client), 101);
+    CHECK_EQ(wsm_conn_response_status(p.server), 0);
+    CHECK_EQ(wsm_conn_response_status(NULL), 0);
+    const char *value = NULL;
+    size_t len = 0;
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-server", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "wsmachine-test");
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-absent", &value, &len), WSM_ERR_NOT_FOUND);
+    CHECK_EQ(wsm_conn_response_header(p.server, "upgrade", &value, &len), WSM_ERR_NOT_FOUND);
+    CHECK_EQ(wsm_conn_response_header(p.client, NULL, &value, &len), WSM_ERR_NULL_PARAMETER);
+    free_pair(p);
+
+    p = new_pair(NULL, NULL);
+    drop_output(p.client);
+    const char *refusal = "HTTP/1.1 403 Forbidden\r\nX-Why: not today\r\nContent-Length: 0\r\n\r\n";
+    CHECK_EQ(wsm_conn_receive(p.client, (const uint8_t *)refusal, strlen(refusal)), WSM_OK);
+    expect(p.client, WSM_EVENT_ERROR);
+    CHECK_EQ(wsm_conn_response_status(p.client), 403);
+    CHECK_EQ(wsm_conn_response_header(p.client, "X-WHY", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "not today");
+    free_pair(p);
+}
+
 int main(void) {
     const struct test tests[] = {
         {"frame_trace", test_frame_trace},
@@ -1243,6 +1270,7 @@ int main(void) {
         {"wrong_state_and_bad_arguments", test_wrong_state_and_bad_arguments},
         {"free_in_every_state", test_free_in_every_state},
         {"receive_buffer", test_receive_buffer},
+        {"response_headers", test_response_headers},
         {"from_upgraded", test_from_upgraded},
     };
     return run_tests(tests, sizeof tests / sizeof tests[0]);

@@ -31,15 +31,15 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
 use wsfuzz::http::{RequestSpec, ResponseSpec};
 use wsfuzz::rng::Deterministic;
-use wsmachine::ffi::client_config::*;
 use wsmachine::ffi::answer::*;
+use wsmachine::ffi::client_config::*;
 use wsmachine::ffi::conn::*;
-use wsmachine::ffi::send::*;
+use wsmachine::ffi::describe::wsm_result_str;
 use wsmachine::ffi::event::{wsm_error_kind, wsm_event, wsm_event_kind};
 use wsmachine::ffi::options::*;
 use wsmachine::ffi::receive::*;
-use wsmachine::ffi::describe::wsm_result_str;
 use wsmachine::ffi::result::wsm_result;
+use wsmachine::ffi::send::*;
 use wsmachine::ffi::server_config::*;
 use wsmachine::ffi::version::wsm_version;
 use wsmachine::{
@@ -123,6 +123,12 @@ enum Call {
         body: Buf,
     },
     RequestHeader {
+        name: Option<String>,
+        null_out: bool,
+    },
+    /// `wsm_conn_response_status` and `wsm_conn_response_header`, against the twin's
+    /// `response` and `response_header`.
+    ResponseHeader {
         name: Option<String>,
         null_out: bool,
     },
@@ -602,6 +608,42 @@ impl Pair {
                     // SAFETY: WSM_OK hands out `len` readable bytes at `value`.
                     let _ = unsafe { std::slice::from_raw_parts(value.cast::<u8>(), len) };
                 } else {
+                    assert_eq!(len, 0xdead, "output written on an error");
+                }
+                self.compare();
+            }
+            Call::ResponseHeader { name, null_out } => {
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let status = unsafe { wsm_conn_response_status(c) };
+                assert_eq!(status, self.rust.response().map_or(0, |(s, _)| s));
+                let cname = name.as_deref().map(cstr);
+                let mut value = ptr::null::<c_char>();
+                let mut len = 0xdead_usize;
+                let vp = if *null_out {
+                    ptr::null_mut()
+                } else {
+                    &mut value as *mut _
+                };
+                // SAFETY: NULL or live pointers only; see "Safety" above.
+                let got = unsafe { wsm_conn_response_header(c, opt_ptr(&cname), vp, &mut len) };
+                assert_ne!(got, WSM_ERR_PANIC);
+                match (&cname, *null_out) {
+                    (None, _) | (_, true) => assert_eq!(got, WSM_ERR_NULL_PARAMETER),
+                    (Some(n), false) => {
+                        let want = self.rust.response_header(n.to_str().unwrap_or(""));
+                        match want {
+                            Some(v) => {
+                                assert_eq!(got, WSM_OK);
+                                // SAFETY: WSM_OK hands out `len` readable bytes at `value`.
+                                let seen =
+                                    unsafe { std::slice::from_raw_parts(value.cast::<u8>(), len) };
+                                assert_eq!(seen, v.as_bytes());
+                            }
+                            None => assert_eq!(got, WSM_ERR_NOT_FOUND),
+                        }
+                    }
+                }
+                if got != WSM_OK {
                     assert_eq!(len, 0xdead, "output written on an error");
                 }
                 self.compare();

@@ -346,6 +346,26 @@ impl Connection {
             .map_or("", |n| n.extensions.as_str())
     }
 
+    /// For a client, the status and header fields of the server's answer to the opening
+    /// handshake, once it arrived: the `101`'s headers after `Open` (cookies, a server's own
+    /// headers), or a refusal's (`Location`, `WWW-Authenticate`, `Retry-After`) after the
+    /// handshake failed with [`HandshakeError::UnexpectedStatus`](crate::HandshakeError).
+    /// `None` for a server, and before the answer.
+    pub fn response(&self) -> Option<(u16, &[(String, String)])> {
+        let (status, fields) = self.negotiated.as_ref()?.response.as_ref()?;
+        Some((*status, fields))
+    }
+
+    /// The first value of the server's answer's header field `name` (case-insensitive); see
+    /// [`response`](Self::response).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        let (_, fields) = self.response()?;
+        fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Bytes queued for the transport and not yet consumed (the browser's `bufferedAmount`):
     /// stop producing when this grows too large.
     #[inline]

@@ -41,9 +41,13 @@ enum Pending {
 }
 
 /// What the opening handshake agreed on (boxed, and only when there is something).
+#[derive(Default)]
 pub(super) struct Negotiated {
     pub(super) subprotocol: Option<String>,
     pub(super) extensions: String,
+    /// A client's view of the server's answer: its status and header fields (an upgrade's or
+    /// a refusal's), empty for a server.
+    pub(super) response: Option<(u16, Vec<(String, String)>)>,
 }
 
 impl Opening {
@@ -116,6 +120,7 @@ impl Connection {
         let max_headers = usize::from(self.options.max_headers);
         match &mut hs.pending {
             Pending::Client { handshake, offer } => {
+                let response = ClientHandshake::response_head(&head, max_headers);
                 let answer = handshake.finish(&head, max_headers).and_then(|n| {
                     let ext = offer.adopt_answer(&n.extensions)?;
                     Ok((n, ext))
@@ -132,6 +137,11 @@ impl Connection {
                         self.open(n.subprotocol, value);
                     }
                     Err(e) => self.fail_handshake(e),
+                }
+                if response.is_some() {
+                    self.negotiated
+                        .get_or_insert_with(|| Box::new(Negotiated::default()))
+                        .response = response;
                 }
             }
             Pending::Server {
@@ -287,6 +297,7 @@ impl Connection {
             self.negotiated = Some(Box::new(Negotiated {
                 subprotocol: subprotocol.clone(),
                 extensions: extensions.clone(),
+                response: None,
             }));
         }
         self.events.push(Event::Open {

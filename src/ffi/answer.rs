@@ -1,8 +1,11 @@
-//! A deferred-accept server's answer to the opening handshake (`WSM_EVENT_REQUEST`):
-//! `wsm_conn_accept`, `wsm_conn_reject`, `wsm_conn_respond`, and the request's headers
-//! while it waits (`wsm_conn_request_header`).
+//! The answer to the opening handshake. A deferred-accept server's (`WSM_EVENT_REQUEST`):
+//! `wsm_conn_accept`, `wsm_conn_reject`, `wsm_conn_respond`, and the request's headers while
+//! it waits (`wsm_conn_request_header`). A client's view of the answer it got:
+//! `wsm_conn_response_status`, `wsm_conn_response_header`.
 
+use super::args::arg_ref;
 use super::args::{arg_bytes, arg_opt_str, arg_str};
+use super::boundary::guard;
 use super::conn::{hand_out_view, with_conn, wsm_conn};
 use super::result::wsm_result;
 use core::ffi::c_char;
@@ -103,5 +106,48 @@ pub unsafe extern "C" fn wsm_conn_request_header(
             .as_ref()
             .and_then(|r| r.header(name))
             .map(str::as_bytes))
+    })
+}
+
+/// A client's view of the server's answer to its opening handshake: its HTTP status (101
+/// after `WSM_EVENT_OPEN`, or the refusal's after a `WSM_ERROR_HANDSHAKE` error event), or 0
+/// before the answer arrived, for a server, and for NULL.
+///
+/// # Safety
+/// `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`, not
+/// used by another thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_response_status(conn: *const wsm_conn) -> u16 {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by the header's contract.
+        unsafe { arg_ref(conn) }
+            .ok()
+            .and_then(|c| c.conn.response())
+            .map_or(0, |(status, _)| status)
+    })
+}
+
+/// Sets `*value`/`*len` to the first value of header `name` (case-insensitive) of the
+/// server's answer to a client's opening handshake (see `wsm_conn_response_status`): a
+/// cookie of the 101, a refusal's `Location` or `WWW-Authenticate`. Valid until the
+/// connection is freed. `WSM_ERR_NOT_FOUND` when there is no such header or no answer.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `name` is NULL or a NUL-terminated string.
+/// * `value` is NULL or valid for writing a `*const c_char`.
+/// * `len` is NULL or valid for writing a `usize`.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_response_header(
+    conn: *const wsm_conn,
+    name: *const c_char,
+    value: *mut *const c_char,
+    len: *mut usize,
+) -> wsm_result {
+    hand_out_view(conn, value.cast(), len, |c| {
+        // SAFETY: NULL or a NUL-terminated string.
+        let name = unsafe { arg_str(name) }?;
+        Ok(c.conn.response_header(name).map(str::as_bytes))
     })
 }

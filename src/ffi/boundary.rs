@@ -28,6 +28,12 @@ impl OnPanic for usize {
     }
 }
 
+impl OnPanic for u16 {
+    fn on_panic() -> Self {
+        0
+    }
+}
+
 impl OnPanic for u64 {
     fn on_panic() -> Self {
         0

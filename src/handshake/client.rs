@@ -94,6 +94,27 @@ impl ClientHandshake {
         })
     }
 
+    /// The status and header fields of a complete response head, whatever it answers (an
+    /// upgrade or a refusal); `None` when it is not HTTP. Values that are not UTF-8 are
+    /// kept with U+FFFD in place of the bad bytes.
+    pub fn response_head(head: &[u8], max_headers: usize) -> Option<(u16, Vec<(String, String)>)> {
+        let mut headers = alloc::vec![httparse::EMPTY_HEADER; max_headers];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(head) {
+            Ok(httparse::Status::Complete(_)) => {}
+            _ => return None,
+        }
+        let fields = resp
+            .headers
+            .iter()
+            .map(|h| {
+                let value = String::from_utf8_lossy(h.value).into_owned();
+                (String::from(h.name), value)
+            })
+            .collect();
+        Some((resp.code.unwrap_or(0), fields))
+    }
+
     /// Checks a complete response head.
     pub fn finish(&self, head: &[u8], max_headers: usize) -> Result<Negotiated, HandshakeError> {
         let mut headers = alloc::vec![httparse::EMPTY_HEADER; max_headers];
