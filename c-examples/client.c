@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
     while (!done) {
         /* Outputs first: events, then the bytes to write. */
         wsm_event ev;
-        while (!done && wsm_conn_next_event(conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
+        while (!done && wsm_conn_poll_event(conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
             switch (ev.kind) {
             case WSM_EVENT_OPEN:
                 opened = 1;

@@ -33,7 +33,7 @@ static size_t carry(wsm_conn *from, wsm_conn *to) {
 static int drain(const char *who, wsm_conn *conn, int echo) {
     int seen_text = 0;
     wsm_event ev;
-    while (wsm_conn_next_event(conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
+    while (wsm_conn_poll_event(conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
         if (ev.kind == WSM_EVENT_TEXT) {
             printf("%s received: %.*s\n", who, (int)ev.len, (const char *)ev.data);
             seen_text = 1;

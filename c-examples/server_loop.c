@@ -69,7 +69,7 @@ static void accept_clients(struct server *s, int listener, const wsm_server_conf
 /* Drains the client's events: the loop notes the close, the server gets the rest. */
 static void handle_events(struct server *s, struct server_client *c) {
     wsm_event ev;
-    while (wsm_conn_next_event(c->conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
+    while (wsm_conn_poll_event(c->conn, &ev) == WSM_OK && ev.kind != WSM_EVENT_NONE) {
         if (ev.kind == WSM_EVENT_CLOSED) {
             c->closed = 1;
         } else {
@@ -125,7 +125,7 @@ static void remove_dead(struct server *s) {
 static void flush_client(struct server *s, struct server_client *c, uint64_t now) {
     if (s->on_frame != NULL) {
         wsm_frame_info frame;
-        while (wsm_conn_next_frame(c->conn, &frame) == WSM_OK &&
+        while (wsm_conn_poll_frame(c->conn, &frame) == WSM_OK &&
                frame.direction != WSM_FRAME_NONE) {
             s->on_frame(s, c, &frame);
         }

@@ -317,7 +317,7 @@ typedef struct wsm_client_config wsm_client_config;
  *
  * The driving loop: read from the transport into `wsm_conn_receive_buffer` and report the
  * count with `wsm_conn_commit_received` (or feed bytes read elsewhere to `wsm_conn_receive`),
- * and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_next_event` until
+ * and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_poll_event` until
  * `WSM_EVENT_NONE`, write `wsm_conn_pending_output` and report what was written with
  * `wsm_conn_consume_output`, and call `wsm_conn_handle_timeout` at the instant
  * `wsm_conn_poll_timeout` gives. The library never reads a clock: times are the caller's
@@ -703,12 +703,20 @@ wsm_result wsm_conn_poll_timeout(const wsm_conn *conn, uint64_t *deadline_ms);
  *   not used by another thread during the call.
  * * `event` is NULL or valid for writing a `wsm_event`.
  */
+wsm_result wsm_conn_poll_event(wsm_conn *conn, wsm_event *event);
+
+/**
+ * The former name of `wsm_conn_poll_event`, kept for programs written against it.
+ *
+ * # Safety
+ * As `wsm_conn_poll_event`.
+ */
 wsm_result wsm_conn_next_event(wsm_conn *conn, wsm_event *event);
 
 /**
  * Writes the next frame record to `*frame` (`WSM_FRAME_NONE` when there is none), when
  * the options had `wsm_options_set_trace_frames`: one per frame received (recorded as
- * `wsm_conn_next_event` decodes it, so before the event it makes) and per frame queued
+ * `wsm_conn_poll_event` decodes it, so before the event it makes) and per frame queued
  * as output. Drain it after each event and command.
  *
  * # Safety
@@ -716,7 +724,7 @@ wsm_result wsm_conn_next_event(wsm_conn *conn, wsm_event *event);
  *   not used by another thread during the call.
  * * `frame` is NULL or valid for writing a `wsm_frame_info`.
  */
-wsm_result wsm_conn_next_frame(wsm_conn *conn, wsm_frame_info *frame);
+wsm_result wsm_conn_poll_frame(wsm_conn *conn, wsm_frame_info *frame);
 
 /**
  * How many frame records were dropped, oldest first, because more than 1024 waited
@@ -1010,7 +1018,7 @@ wsm_result wsm_options_set_stream_fragments(wsm_options *options, bool on);
 wsm_result wsm_options_set_max_output_buffer(wsm_options *options, size_t bytes);
 
 /**
- * Whether every frame received and sent is recorded for `wsm_conn_next_frame` (default
+ * Whether every frame received and sent is recorded for `wsm_conn_poll_frame` (default
  * false: nothing is recorded). At most 1024 records wait; older ones are dropped and
  * counted by `wsm_conn_frames_dropped`.
  *
@@ -1063,7 +1071,7 @@ wsm_result wsm_conn_receive_buffer(wsm_conn *conn, size_t min, uint8_t **buf, si
 /**
  * The transport wrote `n` bytes at the start of the buffer the last
  * `wsm_conn_receive_buffer` lent: they are received, as by `wsm_conn_receive` (drain
- * `wsm_conn_next_event` next). `WSM_ERR_INVALID_ARGUMENT`, taking nothing, when `n` is
+ * `wsm_conn_poll_event` next). `WSM_ERR_INVALID_ARGUMENT`, taking nothing, when `n` is
  * larger than that buffer or another call on `conn` came in between.
  *
  * # Safety

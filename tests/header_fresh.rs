@@ -35,7 +35,12 @@ fn committed_header_matches_cbindgen_output() {
         );
     }
     // The header declares every entry point the library exports.
-    let exported = ["wsm_conn_next_event", "wsm_result_str", "wsm_version"];
+    let exported = [
+        "wsm_conn_poll_event",
+        "wsm_conn_next_event",
+        "wsm_result_str",
+        "wsm_version",
+    ];
     for name in exported {
         assert!(fresh.contains(&format!("{name}(")), "{name} missing");
     }

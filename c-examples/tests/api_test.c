@@ -61,7 +61,7 @@ static void shuttle(wsm_conn *a, wsm_conn *b, size_t chunk) {
 static wsm_event next(wsm_conn *conn) {
     wsm_event ev;
     memset(&ev, 0xAB, sizeof ev); /* the library must write the whole struct */
-    CHECK_EQ(wsm_conn_next_event(conn, &ev), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_event(conn, &ev), WSM_OK);
     /* The header's promise: never NULL, an empty string when len is 0. */
     CHECK(ev.data != NULL);
     if (ev.data != NULL && ev.len == 0) {
@@ -910,8 +910,8 @@ static void test_null_pointers(void) {
     CHECK_EQ(wsm_conn_handle_timeout(NULL, 0), NUL);
     CHECK_EQ(wsm_conn_poll_timeout(NULL, &t), NUL);
     CHECK_EQ(wsm_conn_poll_timeout(c, NULL), NUL);
-    CHECK_EQ(wsm_conn_next_event(NULL, &ev), NUL);
-    CHECK_EQ(wsm_conn_next_event(c, NULL), NUL);
+    CHECK_EQ(wsm_conn_poll_event(NULL, &ev), NUL);
+    CHECK_EQ(wsm_conn_poll_event(c, NULL), NUL);
     CHECK_EQ(wsm_conn_pending_output(NULL, &data, &len), NUL);
     CHECK_EQ(wsm_conn_pending_output(c, NULL, &len), NUL);
     CHECK_EQ(wsm_conn_pending_output(c, &data, NULL), NUL);
@@ -1170,7 +1170,7 @@ static void test_receive_buffer(void) {
     CHECK_EQ(wsm_conn_receive_buffer(p.server, 16, NULL, &room_len), WSM_ERR_NULL_PARAMETER);
     CHECK_EQ(wsm_conn_commit_received(NULL, 0), WSM_ERR_NULL_PARAMETER);
     wsm_event none;
-    CHECK_EQ(wsm_conn_next_event(p.server, &none), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_event(p.server, &none), WSM_OK);
     CHECK_EQ(none.kind, WSM_EVENT_NONE);
     free_pair(p);
 }
@@ -1183,11 +1183,11 @@ static void test_frame_trace(void) {
     struct pair p = open_pair(o, o);
     wsm_options_free(o);
     wsm_frame_info f;
-    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.client, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_NONE); /* the handshake is no frame */
 
     CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
-    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.client, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_SENT);
     CHECK_EQ(f.opcode, 0x1);
     CHECK(f.fin && f.masked && f.rsv == 0);
@@ -1195,7 +1195,7 @@ static void test_frame_trace(void) {
     CHECK_BYTES(f.preview, f.preview_len, "hello");
     transfer(p.client, p.server, 64);
     expect(p.server, WSM_EVENT_TEXT);
-    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.server, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_RECEIVED);
     CHECK(f.masked);
     CHECK_BYTES(f.preview, f.preview_len, "hello"); /* unmasked */
@@ -1204,24 +1204,24 @@ static void test_frame_trace(void) {
     uint8_t big[300];
     memset(big, 'x', sizeof big);
     CHECK_EQ(wsm_conn_send_binary(p.server, big, sizeof big), WSM_OK);
-    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.server, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_SENT);
     CHECK_EQ(f.opcode, 0x2);
     CHECK(!f.masked);
     CHECK_EQ(f.payload_len, 300);
     CHECK_EQ(f.preview_len, WSM_FRAME_PREVIEW_MAX);
-    CHECK_EQ(wsm_conn_next_frame(p.server, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.server, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_NONE);
     CHECK_EQ(wsm_conn_frames_dropped(p.server), 0);
     CHECK_EQ(wsm_conn_frames_dropped(NULL), 0);
-    CHECK_EQ(wsm_conn_next_frame(NULL, &f), WSM_ERR_NULL_PARAMETER);
-    CHECK_EQ(wsm_conn_next_frame(p.server, NULL), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_poll_frame(NULL, &f), WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_poll_frame(p.server, NULL), WSM_ERR_NULL_PARAMETER);
     free_pair(p);
 
     /* Off by default: nothing is recorded. */
     p = open_pair(NULL, NULL);
     CHECK_EQ(wsm_conn_send_text(p.client, "hello", 5), WSM_OK);
-    CHECK_EQ(wsm_conn_next_frame(p.client, &f), WSM_OK);
+    CHECK_EQ(wsm_conn_poll_frame(p.client, &f), WSM_OK);
     CHECK_EQ(f.direction, WSM_FRAME_NONE);
     free_pair(p);
 }

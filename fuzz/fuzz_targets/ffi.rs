@@ -14,7 +14,7 @@
 //! 3. **Faithful wrapper**: otherwise every call returns `WSM_OK` exactly when the twin's
 //!    call succeeds, and the error code of the twin's error; after every call, state,
 //!    buffered amount, pending output bytes and next timeout equal the twin's.
-//! 4. **Events**: `wsm_conn_next_event` gives the twin's next event field for field as the
+//! 4. **Events**: `wsm_conn_poll_event` gives the twin's next event field for field as the
 //!    header documents them (kind, data bytes, code, status, fin, text, clean, websocket,
 //!    error kind); `data` is readable for `len` bytes (AddressSanitizer watches).
 //! 5. **Strings**: `wsm_result_str` and `wsm_version` give NUL-terminated text for any code.
@@ -405,14 +405,14 @@ impl Pair {
             Call::NextEvent { null_out: true } => {
                 self.check(
                     // SAFETY: NULL or live pointers only; see "Safety" above.
-                    unsafe { wsm_conn_next_event(c, ptr::null_mut()) },
+                    unsafe { wsm_conn_poll_event(c, ptr::null_mut()) },
                     WSM_ERR_NULL_PARAMETER,
                 );
             }
             Call::NextEvent { null_out: false } => {
                 let mut ev = std::mem::MaybeUninit::<wsm_event>::uninit();
                 // SAFETY: NULL or live pointers only; see "Safety" above.
-                let got = unsafe { wsm_conn_next_event(c, ev.as_mut_ptr()) };
+                let got = unsafe { wsm_conn_poll_event(c, ev.as_mut_ptr()) };
                 assert_eq!(got, WSM_OK);
                 // SAFETY: WSM_OK means the library wrote the whole struct.
                 let ev = unsafe { ev.assume_init() };
@@ -694,7 +694,7 @@ impl Pair {
                     6 => {
                         let mut ev = std::mem::MaybeUninit::<wsm_event>::uninit();
                         // SAFETY: NULL or live pointers only; see "Safety" above.
-                        unsafe { wsm_conn_next_event(null, ev.as_mut_ptr()) }
+                        unsafe { wsm_conn_poll_event(null, ev.as_mut_ptr()) }
                     }
                     _ => {
                         // SAFETY: NULL or live pointers only; see "Safety" above.

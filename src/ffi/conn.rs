@@ -53,7 +53,7 @@ impl super::boundary::OnPanic for wsm_state {
 ///
 /// The driving loop: read from the transport into `wsm_conn_receive_buffer` and report the
 /// count with `wsm_conn_commit_received` (or feed bytes read elsewhere to `wsm_conn_receive`),
-/// and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_next_event` until
+/// and its end to `wsm_conn_receive_eof`; after every call drain `wsm_conn_poll_event` until
 /// `WSM_EVENT_NONE`, write `wsm_conn_pending_output` and report what was written with
 /// `wsm_conn_consume_output`, and call `wsm_conn_handle_timeout` at the instant
 /// `wsm_conn_poll_timeout` gives. The library never reads a clock: times are the caller's
@@ -239,7 +239,7 @@ pub unsafe extern "C" fn wsm_conn_poll_timeout(
 ///   not used by another thread during the call.
 /// * `event` is NULL or valid for writing a `wsm_event`.
 #[no_mangle]
-pub unsafe extern "C" fn wsm_conn_next_event(
+pub unsafe extern "C" fn wsm_conn_poll_event(
     conn: *mut wsm_conn,
     event: *mut wsm_event,
 ) -> wsm_result {
@@ -260,9 +260,22 @@ pub unsafe extern "C" fn wsm_conn_next_event(
     })
 }
 
+/// The former name of `wsm_conn_poll_event`, kept for programs written against it.
+///
+/// # Safety
+/// As `wsm_conn_poll_event`.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_next_event(
+    conn: *mut wsm_conn,
+    event: *mut wsm_event,
+) -> wsm_result {
+    // SAFETY: the caller upholds wsm_conn_poll_event's contract, which is the same.
+    unsafe { wsm_conn_poll_event(conn, event) }
+}
+
 /// Writes the next frame record to `*frame` (`WSM_FRAME_NONE` when there is none), when
 /// the options had `wsm_options_set_trace_frames`: one per frame received (recorded as
-/// `wsm_conn_next_event` decodes it, so before the event it makes) and per frame queued
+/// `wsm_conn_poll_event` decodes it, so before the event it makes) and per frame queued
 /// as output. Drain it after each event and command.
 ///
 /// # Safety
@@ -270,7 +283,7 @@ pub unsafe extern "C" fn wsm_conn_next_event(
 ///   not used by another thread during the call.
 /// * `frame` is NULL or valid for writing a `wsm_frame_info`.
 #[no_mangle]
-pub unsafe extern "C" fn wsm_conn_next_frame(
+pub unsafe extern "C" fn wsm_conn_poll_frame(
     conn: *mut wsm_conn,
     frame: *mut wsm_frame_info,
 ) -> wsm_result {

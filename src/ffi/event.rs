@@ -1,4 +1,4 @@
-//! `wsm_event`: what `wsm_conn_next_event` hands out, a kind plus borrowed bytes.
+//! `wsm_event`: what `wsm_conn_poll_event` hands out, a kind plus borrowed bytes.
 
 use crate::error::{Failure, HandshakeError};
 use crate::event::{Event, MessageKind};

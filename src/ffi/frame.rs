@@ -1,4 +1,4 @@
-//! `wsm_frame_info`: what `wsm_conn_next_frame` hands out when the frame trace is on
+//! `wsm_frame_info`: what `wsm_conn_poll_frame` hands out when the frame trace is on
 //! (`wsm_options_set_trace_frames`), one frame's header fields and payload preview.
 
 use crate::connection::{Direction, FrameInfo};

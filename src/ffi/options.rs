@@ -233,7 +233,7 @@ pub unsafe extern "C" fn wsm_options_set_max_output_buffer(
     set(options, |o| o.max_output_buffer(bytes))
 }
 
-/// Whether every frame received and sent is recorded for `wsm_conn_next_frame` (default
+/// Whether every frame received and sent is recorded for `wsm_conn_poll_frame` (default
 /// false: nothing is recorded). At most 1024 records wait; older ones are dropped and
 /// counted by `wsm_conn_frames_dropped`.
 ///

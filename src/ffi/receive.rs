@@ -77,7 +77,7 @@ pub unsafe extern "C" fn wsm_conn_receive_buffer(
 
 /// The transport wrote `n` bytes at the start of the buffer the last
 /// `wsm_conn_receive_buffer` lent: they are received, as by `wsm_conn_receive` (drain
-/// `wsm_conn_next_event` next). `WSM_ERR_INVALID_ARGUMENT`, taking nothing, when `n` is
+/// `wsm_conn_poll_event` next). `WSM_ERR_INVALID_ARGUMENT`, taking nothing, when `n` is
 /// larger than that buffer or another call on `conn` came in between.
 ///
 /// # Safety
