@@ -37,6 +37,10 @@ pub(super) struct Input {
     last_read: usize,
     /// The room the last `offer` lent, while nothing has moved the bytes since.
     offered: usize,
+    /// The largest frame handed out by `split` (its allocation went with it): the next large
+    /// frame grows to that size at once instead of step by step. Bytes that really arrived
+    /// set it, never a header's announcement.
+    split_hint: usize,
 }
 
 impl Input {
@@ -250,6 +254,7 @@ impl Input {
     #[inline]
     pub(super) fn split(&mut self, len: usize) -> Bytes {
         self.offered = 0;
+        self.split_hint = self.split_hint.max(len);
         self.buf.advance(self.rpos);
         self.end -= self.rpos + len;
         self.rpos = 0;
@@ -260,14 +265,18 @@ impl Input {
     /// to come: at most about one read ahead of what is buffered, growing geometrically (so
     /// a large frame is reallocated a few times, not per read); once the rest is within
     /// reach, room for it and for what the read that ends it brings beyond it (so that is
-    /// not copied again). Never room for what a header merely announces.
+    /// not copied again). Never room for what a header merely announces, beyond the size of
+    /// a frame already received whole (`split_hint`).
     fn growth_for(&self, missing: usize) -> usize {
         if missing == 0 {
             return 0;
         }
         let whole = missing.saturating_add(self.last_read);
         let have = self.end - self.rpos;
-        let step = have.saturating_mul(GROWTH).max(READ_AHEAD);
+        let step = have
+            .saturating_mul(GROWTH)
+            .max(READ_AHEAD)
+            .max(self.split_hint.saturating_sub(have));
         whole.min(step)
     }
 
