@@ -337,7 +337,8 @@ fuzz_target!(|script: Script| {
         (&server, &client)
     };
     assert_eq!(other.close, Some((Some(code), reason.clone())));
-    assert_eq!(closer.close, Some((Some(code), String::new())));
+    // The answer echoes the code and the reason (Options::echo_close_reason, default on).
+    assert_eq!(closer.close, Some((Some(code), reason.clone())));
     assert_eq!(closer.closed, Some((true, code)));
     assert_eq!(other.closed, Some((true, code)));
 });
