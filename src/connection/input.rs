@@ -161,7 +161,14 @@ impl Input {
                 };
                 // Plus `need` again, so the next read fits after moving what is left of a
                 // frame to the front, instead of growing (and zeroing) at every read.
-                self.grow_zeroed(need.max(grow).saturating_add(need));
+                let wanted = need.max(grow).saturating_add(need);
+                if self.reclaim(wanted) {
+                    // Zeroed: the room's old bytes are not initialised as far as `BytesMut`
+                    // knows. Only what is wanted now; more is zeroed when needed.
+                    self.buf.resize(self.end + wanted, 0);
+                } else {
+                    self.grow_zeroed(wanted);
+                }
             }
         }
         self.offered = self.buf.len() - self.end;
@@ -209,11 +216,27 @@ impl Input {
             self.compact();
             return;
         }
+        if self.reclaim(wanted) {
+            return;
+        }
         let mut grown = BytesMut::with_capacity(held.saturating_add(wanted));
         grown.extend_from_slice(self.unread());
         self.buf = grown;
         self.rpos = 0;
         self.end = held;
+    }
+
+    /// Takes back the whole allocation for the undecoded bytes and `wanted` bytes of room
+    /// after them, when the messages split off it (`split`) are all dropped: an owned
+    /// message read in place then costs no allocation, as it costs none copied. The room
+    /// is not initialised. False, changing nothing the caller relies on, when the
+    /// allocation is still shared or too small.
+    fn reclaim(&mut self, wanted: usize) -> bool {
+        self.buf.truncate(self.end);
+        self.buf.advance(self.rpos);
+        self.end -= self.rpos;
+        self.rpos = 0;
+        self.buf.try_reclaim(wanted)
     }
 
     /// A new, zeroed allocation with the undecoded bytes at its front and `wanted` bytes of
