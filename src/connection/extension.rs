@@ -161,6 +161,17 @@ impl Extensions {
         None
     }
 
+    /// Whether `compress` may compress a message of `len` bytes.
+    #[inline]
+    pub(super) fn may_compress(&self, len: usize) -> bool {
+        #[cfg(feature = "deflate")]
+        if let Some(codec) = self.codec.as_deref() {
+            return codec.wants(len);
+        }
+        let _ = len;
+        false
+    }
+
     /// The message `compress` returned was written out.
     #[inline]
     pub(super) fn compressed_sent(&mut self) {

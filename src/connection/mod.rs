@@ -31,6 +31,7 @@ mod input;
 mod lifecycle;
 mod message;
 mod opening;
+mod output;
 mod poll;
 mod recv;
 mod send;
@@ -45,24 +46,23 @@ use crate::event::{Event, EventRef, MessageKind};
 use crate::frame::OpCode;
 use crate::random::{self, MaskKeys, RandomSource};
 use crate::time::Instant;
+use crate::utf8::Utf8Bytes;
 use alloc::boxed::Box;
 use alloc::string::String;
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use events::Events;
 use extension::Extensions;
 use input::Input;
 use lifecycle::Lifecycle;
 use message::Message;
 use opening::{Negotiated, Opening};
+use output::Output;
 use timers::Timers;
 use trace::Trace;
 pub use trace::{Direction, FrameInfo};
 
 // Also named here, where they used to live (the FFI imports them from here).
 pub(crate) use crate::state::{Role, State};
-
-/// The largest drained output buffer kept for the next message.
-const RETAINED_OUTPUT: usize = 8 << 10;
 
 /// A connection that was upgraded elsewhere (a web framework's own handshake, or RFC 8441
 /// over HTTP/2), to be started directly in the `Open` state. Made with [`Upgraded::new`]
@@ -213,10 +213,7 @@ pub struct Connection {
     input: Input,
     message: Message,
     events: Events,
-    output: BytesMut,
-    /// Where in `output` the pending automatic pong lies, and its length: a newer ping
-    /// replaces it, so a peer that pings without reading cannot grow the output.
-    pending_pong: Option<(usize, u8)>,
+    output: Output,
     /// The kind of the fragmented message we are sending, if any.
     sending: Option<MessageKind>,
     /// A client's masking keys (boxed: servers have none).
@@ -260,8 +257,7 @@ impl Connection {
             input: Input::default(),
             message: Message::default(),
             events: Events::default(),
-            output: BytesMut::new(),
-            pending_pong: None,
+            output: Output::default(),
             sending: None,
             masks: None,
             ext: Extensions::default(),
@@ -283,7 +279,7 @@ impl Connection {
         let mut nonce = [0u8; 16];
         source.try_fill(&mut nonce)?;
         let mut conn = Self::new(Role::Client, config.options.clone());
-        let opening = Opening::client(&mut config, nonce, &mut conn.output)?;
+        let opening = Opening::client(&mut config, nonce, conn.output.frames())?;
         conn.opening = Some(Box::new(opening));
         conn.masks = Some(Box::new(MaskKeys::new(source)));
         Ok(conn)
@@ -398,36 +394,33 @@ impl Connection {
         self.next_lent()
     }
 
-    /// The bytes waiting to be written to the transport.
+    /// The next bytes to write to the transport: all that is waiting, unless messages sent
+    /// with [`send_binary_bytes`](Self::send_binary_bytes) or
+    /// [`send_text_bytes`](Self::send_text_bytes) are queued; then write, consume and call
+    /// again until it is empty, or write [`pending_output_chunks`](Self::pending_output_chunks)
+    /// with one vectored write.
     #[inline]
     pub fn pending_output(&self) -> &[u8] {
-        &self.output
+        self.output.first_chunk()
     }
 
-    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as written.
+    /// Every chunk of the bytes waiting, in order (for a vectored write, `writev`): one
+    /// unless messages were queued without copying.
+    pub fn pending_output_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.output.chunks()
+    }
+
+    /// Marks the first `n` bytes waiting as written (they may span several
+    /// [`pending_output_chunks`](Self::pending_output_chunks)).
     pub fn consume_output(&mut self, n: usize) {
-        let n = n.min(self.output.len());
-        // A pong partly written stays; one not reached moves up.
-        self.pending_pong = self
-            .pending_pong
-            .and_then(|(at, len)| at.checked_sub(n).map(|at| (at, len)));
-        if n == self.output.len() {
-            // Drained: keep a small buffer for the next message, free a large one.
-            if self.output.capacity() > RETAINED_OUTPUT {
-                self.output = BytesMut::new();
-            } else {
-                self.output.clear();
-            }
-        } else {
-            self.output.advance(n);
-        }
+        self.output.consume(n);
     }
 
-    /// Takes all pending output at once, without copying.
+    /// Takes all pending output at once: without copying, unless messages sent with
+    /// [`send_binary_bytes`](Self::send_binary_bytes) are queued (they are joined).
     #[inline]
     pub fn take_output(&mut self) -> Bytes {
-        self.pending_pong = None;
-        core::mem::take(&mut self.output).freeze()
+        self.output.take()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next; `None` when no
@@ -453,6 +446,22 @@ impl Connection {
     #[inline]
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.send_message(MessageKind::Binary, data)
+    }
+
+    /// Sends a whole binary message the connection may keep: a large one goes out as it is,
+    /// after its header, without being copied (a client masks it in place when nothing else
+    /// holds it; a compressed one is copied as ever). The same frames as
+    /// [`send_binary`](Self::send_binary).
+    #[inline]
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        self.send_message_bytes(MessageKind::Binary, data)
+    }
+
+    /// Sends a whole text message the connection may keep, as
+    /// [`send_binary_bytes`](Self::send_binary_bytes) does.
+    #[inline]
+    pub fn send_text_bytes(&mut self, text: Utf8Bytes) -> Result<(), Error> {
+        self.send_message_bytes(MessageKind::Text, text.into_bytes())
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4): the first call starts a message of

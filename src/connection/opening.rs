@@ -222,7 +222,7 @@ impl Connection {
         if self.opening.as_ref().and_then(|o| o.awaiting()).is_none() {
             return Err(Error::NoPendingRequest);
         }
-        handshake::write_reject(&mut self.output, status, reason, &[]);
+        handshake::write_reject(self.output.frames(), status, reason, &[]);
         self.events
             .push(Event::Error(Failure::Handshake(HandshakeError::Rejected(
                 status,
@@ -248,7 +248,7 @@ impl Connection {
             return Err(Error::NoPendingRequest);
         };
         let websocket = req.websocket;
-        handshake::write_response(&mut self.output, status, content_type, body);
+        handshake::write_response(self.output.frames(), status, content_type, body);
         if websocket {
             self.events
                 .push(Event::Error(Failure::Handshake(HandshakeError::Rejected(
@@ -274,7 +274,7 @@ impl Connection {
             _ => (&[][..], (String::new(), Extensions::default())),
         };
         handshake::write_accept(
-            &mut self.output,
+            self.output.frames(),
             &req.key,
             subprotocol.as_deref(),
             &extensions,
@@ -310,7 +310,7 @@ impl Connection {
     /// close.
     pub(super) fn fail_handshake(&mut self, e: HandshakeError) {
         if self.role == Role::Server && e != HandshakeError::Eof {
-            handshake::write_reject(&mut self.output, e.status(), e.as_str(), &[]);
+            handshake::write_reject(self.output.frames(), e.status(), e.as_str(), &[]);
         }
         self.events.push(Event::Error(Failure::Handshake(e)));
         self.finish(false);

@@ -5,39 +5,89 @@
 use super::{trace, Connection};
 use crate::error::Error;
 use crate::event::MessageKind;
-use crate::frame::{write_frame, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
+use crate::frame::{write_frame, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1};
 use crate::time::Instant;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 /// Unwritten output past which a ping replaces the pong still waiting instead of adding one.
 const PONG_BACKLOG: usize = 4 << 10;
+/// The size from which a message handed over as `Bytes` is queued instead of copied: below
+/// it, copying costs less than one more chunk to write.
+const QUEUE_WHOLE: usize = 16 << 10;
 
 impl Connection {
     /// A whole message, which may not interrupt a fragmented one.
     #[inline]
     pub(super) fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+        let opcode = self.start_message(kind)?;
+        // Compressed when an extension is in force and it is worth it.
+        let mask = self.next_mask()?;
+        match self.ext.compress(data) {
+            Some(compressed) => {
+                write_frame(self.output.frames(), true, RSV1, opcode, mask, compressed);
+                trace::sent(&mut self.trace, true, RSV1, opcode, mask, compressed);
+                self.ext.compressed_sent();
+            }
+            None => {
+                write_frame(self.output.frames(), true, 0, opcode, mask, data);
+                trace::sent(&mut self.trace, true, 0, opcode, mask, data);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a whole message may be sent now; its opcode.
+    #[inline]
+    fn start_message(&self, kind: MessageKind) -> Result<OpCode, Error> {
         self.life.check_can_send()?;
         self.check_output_room()?;
         if self.sending.is_some() {
             return Err(Error::FragmentedMessageInProgress);
         }
-        let opcode = match kind {
+        Ok(match kind {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
-        };
-        // Compressed when an extension is in force and it is worth it.
-        let mask = self.next_mask()?;
-        match self.ext.compress(data) {
-            Some(compressed) => {
-                write_frame(&mut self.output, true, RSV1, opcode, mask, compressed);
-                trace::sent(&mut self.trace, true, RSV1, opcode, mask, compressed);
-                self.ext.compressed_sent();
-            }
-            None => {
-                write_frame(&mut self.output, true, 0, opcode, mask, data);
-                trace::sent(&mut self.trace, true, 0, opcode, mask, data);
-            }
+        })
+    }
+
+    /// A whole message whose payload the connection may keep: past `QUEUE_WHOLE` bytes and
+    /// uncompressed, it is queued as it is after its header (a client masks it in place
+    /// when nothing else holds it), instead of being copied into the output.
+    pub(super) fn send_message_bytes(
+        &mut self,
+        kind: MessageKind,
+        data: Bytes,
+    ) -> Result<(), Error> {
+        if data.len() < QUEUE_WHOLE || self.ext.may_compress(data.len()) {
+            return self.send_message(kind, &data);
         }
+        let opcode = self.start_message(kind)?;
+        let mask = self.next_mask()?;
+        trace::sent(&mut self.trace, true, 0, opcode, mask, &data);
+        let payload = match mask {
+            None => data,
+            Some(key) => match data.try_into_mut() {
+                Ok(mut own) => {
+                    crate::mask::apply_mask(&mut own, key, 0);
+                    own.freeze()
+                }
+                Err(shared) => {
+                    write_frame(self.output.frames(), true, 0, opcode, mask, &shared);
+                    return Ok(());
+                }
+            },
+        };
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut head);
+        self.output.frames().extend_from_slice(&head[..n]);
+        self.output.queue(payload);
         Ok(())
     }
 
@@ -59,7 +109,7 @@ impl Connection {
             Some(_) => return Err(Error::FragmentMismatch),
         };
         let mask = self.next_mask()?;
-        write_frame(&mut self.output, fin, 0, opcode, mask, data);
+        write_frame(self.output.frames(), fin, 0, opcode, mask, data);
         trace::sent(&mut self.trace, fin, 0, opcode, mask, data);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
@@ -93,22 +143,9 @@ impl Connection {
         // TestSuite expect one each); past PONG_BACKLOG only the latest is answered (RFC 6455
         // §5.5.3), so pings into an undrained connection cannot grow its output.
         let backlogged = self.output.len() >= PONG_BACKLOG;
-        if let Some((at, len)) = self.pending_pong.take().filter(|_| backlogged) {
-            let len = usize::from(len);
-            if at + len == self.output.len() {
-                self.output.truncate(at);
-            } else {
-                // Frames were queued after it: move them up (rare; they are few).
-                let tail = self.output.split_off(at + len);
-                self.output.truncate(at);
-                self.output.extend_from_slice(&tail);
-            }
-        }
-        let at = self.output.len();
+        let at = self.output.start_pong(backlogged);
         self.write_control(OpCode::Pong, payload);
-        // A pong frame is at most 2 + 4 + 125 bytes.
-        let len = u8::try_from(self.output.len() - at).unwrap_or(u8::MAX);
-        self.pending_pong = Some((at, len));
+        self.output.pong_written(at);
     }
 
     /// The keepalive timer fired: ping unless input arrived since it last looked, and wait
@@ -147,7 +184,7 @@ impl Connection {
     pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
         match self.next_mask() {
             Ok(mask) => {
-                write_frame(&mut self.output, true, 0, opcode, mask, payload);
+                write_frame(self.output.frames(), true, 0, opcode, mask, payload);
                 trace::sent(&mut self.trace, true, 0, opcode, mask, payload);
             }
             Err(_) => {

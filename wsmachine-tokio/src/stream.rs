@@ -10,7 +10,7 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use futures_util::stream::{SplitSink, SplitStream, StreamExt};
 use std::future::poll_fn;
-use std::io;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -26,6 +26,9 @@ const READ_CHUNK: usize = 64 << 10;
 /// the poll, so an idle connection, which waits in such a read, holds no buffer at all (the
 /// engine's would stay allocated while the read is pending).
 const IN_PLACE_FROM: usize = 16 << 10;
+/// The most output chunks one vectored write takes (a queued message is two: its header
+/// and its payload).
+const WRITE_CHUNKS: usize = 8;
 
 /// How the stream treats its transport (the protocol's settings are the engine's
 /// configuration).
@@ -263,7 +266,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Writes queued output until none is left or the transport would block.
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.conn.pending_output().is_empty() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.conn.pending_output()))?;
+            let n = if self.io.is_write_vectored() {
+                // A queued message goes out with its header in one write, uncopied.
+                let mut slices = [IoSlice::new(&[]); WRITE_CHUNKS];
+                for (slice, chunk) in slices.iter_mut().zip(self.conn.pending_output_chunks()) {
+                    *slice = IoSlice::new(chunk);
+                }
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?
+            } else {
+                ready!(Pin::new(&mut self.io).poll_write(cx, self.conn.pending_output()))?
+            };
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -386,8 +398,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
         let conn = &mut self.conn;
         match message {
-            Message::Text(text) => conn.send_text(&text)?,
-            Message::Binary(data) => conn.send_binary(&data)?,
+            Message::Text(text) => conn.send_text_bytes(text)?,
+            Message::Binary(data) => conn.send_binary_bytes(data)?,
             Message::Fragment { kind, data, fin } => conn.send_fragment(kind, &data, fin)?,
             Message::Ping(data) => conn.send_ping(&data)?,
             Message::Pong(data) => conn.send_pong(&data)?,
