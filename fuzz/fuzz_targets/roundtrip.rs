@@ -23,7 +23,8 @@ use libfuzzer_sys::fuzz_target;
 use wsfuzz::input::cuts;
 use wsfuzz::rng::Deterministic;
 use wsmachine::{
-    ClientConfig, CloseCode, Connection, Event, MessageKind, Options, ServerConfig, State,
+    Bytes, ClientConfig, CloseCode, Connection, Event, MessageKind, Options, ServerConfig, State,
+    Utf8Bytes,
 };
 
 #[derive(Debug, Arbitrary)]
@@ -67,6 +68,15 @@ enum Msg {
     },
     Ping(Vec<u8>),
     Pong(Vec<u8>),
+    /// A message handed over as `Bytes` (`send_*_bytes`): `len` × 4 bytes from `seed`,
+    /// queued uncopied from 16 KiB; `keep`: the sender holds a clone (a client must not
+    /// mask it in place).
+    Owned {
+        text: bool,
+        seed: u8,
+        len: u16,
+        keep: bool,
+    },
 }
 
 /// What one side sent, and what it received.
@@ -183,6 +193,28 @@ impl Side {
                 self.sent.pongs.push(p.clone());
             }
             Msg::Ping(_) | Msg::Pong(_) => {}
+            &Msg::Owned {
+                text,
+                seed,
+                len,
+                keep,
+            } => {
+                let data: Vec<u8> = (0..usize::from(len) * 4)
+                    .map(|i| b'a' + (i as u8).wrapping_add(seed) % 26)
+                    .collect();
+                let bytes = Bytes::from(data.clone());
+                let kept = keep.then(|| bytes.clone());
+                if text {
+                    c.send_text_bytes(Utf8Bytes::try_from_bytes(bytes).unwrap())
+                        .unwrap();
+                } else {
+                    c.send_binary_bytes(bytes).unwrap();
+                }
+                if let Some(kept) = kept {
+                    assert_eq!(kept[..], data[..], "a held payload was changed");
+                }
+                self.sent.messages.push((text, data.clone(), vec![data]));
+            }
         }
     }
 }
@@ -199,7 +231,11 @@ fn pieces(bytes: &[u8], points: &[u16]) -> Vec<Vec<u8>> {
 /// Moves up to `max` bytes (all with 0) from `from` to `to`, cut at `points`.
 fn deliver(from: &mut Side, to: &mut Side, max: usize, points: &[u16]) {
     let n = if max == 0 { usize::MAX } else { max }.min(from.conn.buffered_amount());
-    let bytes = from.conn.pending_output()[..n].to_vec();
+    // As a vectored write takes them: across the chunks queued messages make.
+    let mut bytes = Vec::with_capacity(n.min(1 << 20));
+    for chunk in from.conn.pending_output_chunks() {
+        bytes.extend_from_slice(&chunk[..chunk.len().min(n - bytes.len())]);
+    }
     from.conn.consume_output(n);
     let b = cuts(bytes.len(), points);
     for (i, w) in b.windows(2).enumerate() {
