@@ -366,6 +366,15 @@ impl Connection {
             .map(|(_, v)| v.as_str())
     }
 
+    /// For a client whose upgrade was refused (an answer other than 101), the refusal's body,
+    /// up to [`ClientConfig::max_response_body`] bytes: read before the handshake fails, so
+    /// it is here when the [`HandshakeError::UnexpectedStatus`](crate::HandshakeError)
+    /// error is polled. Empty when the refusal had no body; `None` after a 101, for a
+    /// server, and before the failure.
+    pub fn response_body(&self) -> Option<&[u8]> {
+        self.negotiated.as_ref()?.response_body.as_deref()
+    }
+
     /// Bytes queued for the transport and not yet consumed (the browser's `bufferedAmount`):
     /// stop producing when this grows too large.
     #[inline]
