@@ -543,6 +543,21 @@ wsm_result wsm_conn_response_header(const wsm_conn *conn,
                                     size_t *len);
 
 /**
+ * Sets `*data`/`*len` to the body of a refused upgrade (see `wsm_conn_response_status`), up
+ * to the client configuration's limit (`wsm_client_config_set_max_response_body`): read
+ * before the handshake failed, so it is there with the `WSM_ERROR_HANDSHAKE` error event;
+ * `*len` is 0 when the refusal had no body. Valid until the connection is freed.
+ * `WSM_ERR_NOT_FOUND` after a 101, for a server, and before the failure.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or valid for writing a `*const uint8_t`.
+ * * `len` is NULL or valid for writing a `usize`.
+ */
+wsm_result wsm_conn_response_body(const wsm_conn *conn, const uint8_t **data, size_t *len);
+
+/**
  * Sets `*out` to a new configuration for `ws://host/path`: `host` is the `Host` header
  * (`"example.com:8080"`), `path` the request target (`"/chat?room=1"`). Both are copied.
  * Characters HTTP forbids are reported by `wsm_conn_client_new` as
@@ -637,6 +652,18 @@ wsm_result wsm_client_config_set_random(wsm_client_config *config,
  *   during the call.
  */
 wsm_result wsm_client_config_set_deflate(wsm_client_config *config, const wsm_deflate *deflate);
+
+/**
+ * How much of the body of a refused upgrade (an answer other than 101) to read before the
+ * handshake fails, for `wsm_conn_response_body`: a `Content-Length` body is waited for, a
+ * chunked one decoded, any other read until `wsm_conn_receive_eof`, each up to `bytes`
+ * (and within the handshake timeout). 0 reads none. Default 4096.
+ *
+ * # Safety
+ * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ * thread during the call.
+ */
+wsm_result wsm_client_config_set_max_response_body(wsm_client_config *config, size_t bytes);
 
 /**
  * Sets `*out` to a new client connection made from `config` (which may be freed

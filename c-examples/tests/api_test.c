@@ -1250,7 +1250,43 @@ static void test_response_headers(void) {
     CHECK_EQ(wsm_conn_response_status(p.client), 403);
     CHECK_EQ(wsm_conn_response_header(p.client, "X-WHY", &value, &len), WSM_OK);
     CHECK_BYTES(value, len, "not today");
+    const uint8_t *body = NULL;
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_OK);
+    CHECK_EQ(len, 0);
     free_pair(p);
+
+    /* A refusal's body is read (here chunked) before the handshake fails. */
+    p = new_pair(NULL, NULL);
+    drop_output(p.client);
+    const char *head = "HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nlog in\r\n";
+    CHECK_EQ(wsm_conn_receive(p.client, (const uint8_t *)head, strlen(head)), WSM_OK);
+    CHECK_EQ(next(p.client).kind, WSM_EVENT_NONE);
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_ERR_NOT_FOUND);
+    const char *rest = "7\r\n, first\r\n0\r\n\r\n";
+    CHECK_EQ(wsm_conn_receive(p.client, (const uint8_t *)rest, strlen(rest)), WSM_OK);
+    wsm_event ev = expect(p.client, WSM_EVENT_ERROR);
+    CHECK_EQ(ev.error, WSM_ERROR_HANDSHAKE);
+    CHECK_EQ(wsm_conn_response_status(p.client), 401);
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_OK);
+    CHECK_BYTES(body, len, "log in, first");
+    CHECK_EQ(wsm_conn_response_body(p.server, &body, &len), WSM_ERR_NOT_FOUND);
+    CHECK_EQ(wsm_conn_response_body(p.client, NULL, &len), WSM_ERR_NULL_PARAMETER);
+    free_pair(p);
+
+    /* The limit: 3 bytes of a body without framing, no need to wait for its end. */
+    wsm_client_config *cc = client_config(NULL);
+    CHECK_EQ(wsm_client_config_set_max_response_body(cc, 3), WSM_OK);
+    CHECK_EQ(wsm_client_config_set_max_response_body(NULL, 3), WSM_ERR_NULL_PARAMETER);
+    wsm_conn *client = NULL;
+    CHECK_EQ(wsm_conn_client_new(cc, &client), WSM_OK);
+    wsm_client_config_free(cc);
+    drop_output(client);
+    const char *unframed = "HTTP/1.1 500 Internal Server Error\r\n\r\noops";
+    CHECK_EQ(wsm_conn_receive(client, (const uint8_t *)unframed, strlen(unframed)), WSM_OK);
+    expect(client, WSM_EVENT_ERROR);
+    CHECK_EQ(wsm_conn_response_body(client, &body, &len), WSM_OK);
+    CHECK_BYTES(body, len, "oop");
+    wsm_conn_free(client);
 }
 
 int main(void) {

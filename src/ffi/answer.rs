@@ -1,7 +1,7 @@
 //! The answer to the opening handshake. A deferred-accept server's (`WSM_EVENT_REQUEST`):
 //! `wsm_conn_accept`, `wsm_conn_reject`, `wsm_conn_respond`, and the request's headers while
 //! it waits (`wsm_conn_request_header`). A client's view of the answer it got:
-//! `wsm_conn_response_status`, `wsm_conn_response_header`.
+//! `wsm_conn_response_status`, `wsm_conn_response_header`, `wsm_conn_response_body`.
 
 use super::args::arg_ref;
 use super::args::{arg_bytes, arg_opt_str, arg_str};
@@ -150,4 +150,24 @@ pub unsafe extern "C" fn wsm_conn_response_header(
         let name = unsafe { arg_str(name) }?;
         Ok(c.conn.response_header(name).map(str::as_bytes))
     })
+}
+
+/// Sets `*data`/`*len` to the body of a refused upgrade (see `wsm_conn_response_status`), up
+/// to the client configuration's limit (`wsm_client_config_set_max_response_body`): read
+/// before the handshake failed, so it is there with the `WSM_ERROR_HANDSHAKE` error event;
+/// `*len` is 0 when the refusal had no body. Valid until the connection is freed.
+/// `WSM_ERR_NOT_FOUND` after a 101, for a server, and before the failure.
+///
+/// # Safety
+/// * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+///   not used by another thread during the call.
+/// * `data` is NULL or valid for writing a `*const uint8_t`.
+/// * `len` is NULL or valid for writing a `usize`.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_conn_response_body(
+    conn: *const wsm_conn,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> wsm_result {
+    hand_out_view(conn, data, len, |c| Ok(c.conn.response_body()))
 }
