@@ -467,6 +467,26 @@ extern "C" {
 wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
 
 /**
+ * `wsm_conn_accept` with `count` header fields chosen for this request added to the 101
+ * answer, after the configuration's: `names[i]: values[i]` (a `Set-Cookie` for this
+ * client, say). Each name must be an HTTP token and each value free of control characters
+ * but tab (no CR, LF or NUL), else `WSM_ERR_INVALID_HEADER`, and the request is still
+ * waiting for an answer. `names` and `values` may be NULL when `count` is 0.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `subprotocol` is NULL or a NUL-terminated string.
+ * * When `count > 0`, `names` and `values` are NULL or arrays of `count` pointers, each
+ *   NULL or a NUL-terminated string.
+ */
+wsm_result wsm_conn_accept_with_headers(wsm_conn *conn,
+                                        const char *subprotocol,
+                                        const char *const *names,
+                                        const char *const *values,
+                                        size_t count);
+
+/**
  * Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
  * 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
  * connection then closes.

@@ -587,6 +587,36 @@ static void test_deferred_accept(void) {
     CHECK_EQ(ev.status, 403);
     free_pair(p);
 
+    /* Accepted with headers chosen for this request; bad ones leave the request waiting. */
+    CHECK_EQ(wsm_conn_client_new(cc, &p.client), WSM_OK);
+    CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
+    shuttle(p.client, p.server, 16);
+    expect(p.server, WSM_EVENT_REQUEST);
+    const char *bad_names[] = {"Set-Cookie", "X-Split"};
+    const char *bad_values[] = {"a=1", "x\r\nX-Injected: 1"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", bad_names, bad_values, 2),
+             WSM_ERR_INVALID_HEADER);
+    const char *bad_name[] = {"Bad Name"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", bad_name, bad_values, 1),
+             WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", NULL, bad_values, 1),
+             WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_buffered_amount(p.server), 0);
+    const char *names[] = {"Set-Cookie", "X-Room"};
+    const char *values[] = {"session=7; HttpOnly", "lobby"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", names, values, 2), WSM_OK);
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, NULL, NULL, NULL, 0),
+             WSM_ERR_NO_PENDING_REQUEST);
+    shuttle(p.client, p.server, 16);
+    expect(p.server, WSM_EVENT_OPEN);
+    expect(p.client, WSM_EVENT_OPEN);
+    CHECK_EQ(wsm_conn_response_header(p.client, "set-cookie", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "session=7; HttpOnly");
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-room", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "lobby");
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-split", &value, &len), WSM_ERR_NOT_FOUND);
+    free_pair(p);
+
     /* A plain GET can only be answered with a response. */
     CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
     const char *get = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";

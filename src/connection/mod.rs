@@ -501,6 +501,19 @@ impl Connection {
         self.accept_request(subprotocol)
     }
 
+    /// [`accept`](Self::accept) with header fields chosen for this request added to the 101
+    /// answer, after the configuration's ([`ServerConfig::header`]): a `Set-Cookie` for
+    /// this client, say. Each name must be an HTTP token and each value free of control
+    /// characters but tab (no CR, LF or NUL to split the response), else
+    /// [`Error::InvalidHeader`], and the request is still waiting for an answer.
+    pub fn accept_with_headers(
+        &mut self,
+        subprotocol: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        self.accept_request_with(subprotocol, headers)
+    }
+
     /// Accepts the request a deferred-accept server reported, choosing the subprotocol the
     /// configuration would have chosen without deferred accept
     /// ([`ServerConfig::subprotocol`] and [`ServerConfig::subprotocol_policy`]).

@@ -205,7 +205,7 @@ impl Connection {
                     let chosen = policy
                         .choose(subprotocols, &req.subprotocols)
                         .map(String::from);
-                    self.answer_accept(&req, chosen);
+                    self.answer_accept(&req, chosen, &[]);
                 }
                 Err(e) => self.fail_handshake(e),
             },
@@ -214,6 +214,22 @@ impl Connection {
 
     /// `accept`: answers the held request with 101, choosing `subprotocol`.
     pub(super) fn accept_request(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
+        self.accept_request_with(subprotocol, &[])
+    }
+
+    /// `accept_with_headers`: as `accept`, with `headers` added to the 101 after the
+    /// configuration's. Checked first: a bad header leaves the request waiting.
+    pub(super) fn accept_request_with(
+        &mut self,
+        subprotocol: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        if !headers
+            .iter()
+            .all(|(n, v)| handshake::is_token(n) && handshake::is_header_value(v))
+        {
+            return Err(Error::InvalidHeader);
+        }
         let req = match self.opening.as_deref_mut() {
             Some(Opening {
                 pending: Pending::Server { awaiting, .. },
@@ -232,7 +248,7 @@ impl Connection {
             }
             _ => return Err(Error::NoPendingRequest),
         };
-        self.answer_accept(&req, subprotocol.map(String::from));
+        self.answer_accept(&req, subprotocol.map(String::from), headers);
         Ok(())
     }
 
@@ -302,9 +318,15 @@ impl Connection {
         Ok(())
     }
 
-    /// A server accepts `req`: the 101 answer, the extensions it agrees to, and `Open`.
-    fn answer_accept(&mut self, req: &Request, subprotocol: Option<String>) {
-        let (extra, (extensions, ext)) = match self.opening.as_deref() {
+    /// A server accepts `req`: the 101 answer (with the configuration's headers, then
+    /// `per_request`), the extensions it agrees to, and `Open`.
+    fn answer_accept(
+        &mut self,
+        req: &Request,
+        subprotocol: Option<String>,
+        per_request: &[(&str, &str)],
+    ) {
+        let (config_headers, (extensions, ext)) = match self.opening.as_deref() {
             Some(Opening {
                 pending:
                     Pending::Server {
@@ -316,12 +338,18 @@ impl Connection {
             }) => (extra_headers.as_slice(), offer.accept(&req.extensions)),
             _ => (&[][..], (String::new(), Extensions::default())),
         };
+        let mut extra = config_headers.to_vec();
+        extra.extend(
+            per_request
+                .iter()
+                .map(|(n, v)| (String::from(*n), String::from(*v))),
+        );
         handshake::write_accept(
             &mut self.output,
             &req.key,
             subprotocol.as_deref(),
             &extensions,
-            extra,
+            &extra,
         );
         self.ext = ext;
         self.open(subprotocol, extensions);
