@@ -7,7 +7,6 @@
 #[allow(dead_code)]
 mod h2_websocket;
 
-use bytes::Bytes;
 use h2_websocket::{client_config, serve_connection, Client, Seen, Stream, PATH};
 use std::net::SocketAddr;
 use std::sync::mpsc;
