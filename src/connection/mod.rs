@@ -150,7 +150,8 @@ impl Upgraded {
 /// * **Commands**: [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
 ///   [`send_fragment`](Self::send_fragment), [`send_ping`](Self::send_ping),
 ///   [`send_pong`](Self::send_pong), [`close`](Self::close); and for a server with
-///   deferred accept, [`accept`](Self::accept), [`reject`](Self::reject) or
+///   deferred accept, [`accept`](Self::accept) (or
+///   [`accept_with_headers`](Self::accept_with_headers)), [`reject`](Self::reject) or
 ///   [`respond`](Self::respond). A command in the wrong state is an [`Error`], never a
 ///   panic.
 /// * **Outputs**, to poll after every input and command, in this order:
@@ -172,7 +173,9 @@ impl Upgraded {
 ///   the engine refuses (a protocol error) is not recorded: the error event says why.
 /// * **Getters**: [`state`](Self::state), [`role`](Self::role),
 ///   [`subprotocol`](Self::subprotocol), [`extensions`](Self::extensions),
-///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed).
+///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed); for a
+///   client, the server's answer: [`response`](Self::response),
+///   [`response_header`](Self::response_header), [`response_body`](Self::response_body).
 ///
 /// When [`Event::Closed`] comes out, write what is left of the output and drop the
 /// transport.

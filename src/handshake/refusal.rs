@@ -96,7 +96,7 @@ impl RefusalBody {
         self.body
     }
 
-    /// Takes bytes of the body as they arrive; returns [`is_done`](Self::is_done).
+    /// Takes bytes of the body as they arrive; returns whether the body is complete.
     pub(crate) fn push(&mut self, mut data: &[u8]) -> bool {
         while !self.done && !data.is_empty() {
             match &mut self.framing {
