@@ -467,6 +467,26 @@ extern "C" {
 wsm_result wsm_conn_accept(wsm_conn *conn, const char *subprotocol);
 
 /**
+ * `wsm_conn_accept` with `count` header fields chosen for this request added to the 101
+ * answer, after the configuration's: `names[i]: values[i]` (a `Set-Cookie` for this
+ * client, say). Each name must be an HTTP token and each value free of control characters
+ * but tab (no CR, LF or NUL), else `WSM_ERR_INVALID_HEADER`, and the request is still
+ * waiting for an answer. `names` and `values` may be NULL when `count` is 0.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `subprotocol` is NULL or a NUL-terminated string.
+ * * When `count > 0`, `names` and `values` are NULL or arrays of `count` pointers, each
+ *   NULL or a NUL-terminated string.
+ */
+wsm_result wsm_conn_accept_with_headers(wsm_conn *conn,
+                                        const char *subprotocol,
+                                        const char *const *names,
+                                        const char *const *values,
+                                        size_t count);
+
+/**
  * Rejects the request a deferred-accept server reported, answering HTTP `status` (4xx or
  * 5xx, else `WSM_ERR_INVALID_STATUS`) with `reason` (NULL for none) as the body. The
  * connection then closes.
@@ -541,6 +561,21 @@ wsm_result wsm_conn_response_header(const wsm_conn *conn,
                                     const char *name,
                                     const char **value,
                                     size_t *len);
+
+/**
+ * Sets `*data`/`*len` to the body of a refused upgrade (see `wsm_conn_response_status`), up
+ * to the client configuration's limit (`wsm_client_config_set_max_response_body`): read
+ * before the handshake failed, so it is there with the `WSM_ERROR_HANDSHAKE` error event;
+ * `*len` is 0 when the refusal had no body. Valid until the connection is freed.
+ * `WSM_ERR_NOT_FOUND` after a 101, for a server, and before the failure.
+ *
+ * # Safety
+ * * `conn` is NULL or a live handle made by `wsm_conn_client_new` or `wsm_conn_server_new`,
+ *   not used by another thread during the call.
+ * * `data` is NULL or valid for writing a `*const uint8_t`.
+ * * `len` is NULL or valid for writing a `usize`.
+ */
+wsm_result wsm_conn_response_body(const wsm_conn *conn, const uint8_t **data, size_t *len);
 
 /**
  * Sets `*out` to a new configuration for `ws://host/path`: `host` is the `Host` header
@@ -637,6 +672,18 @@ wsm_result wsm_client_config_set_random(wsm_client_config *config,
  *   during the call.
  */
 wsm_result wsm_client_config_set_deflate(wsm_client_config *config, const wsm_deflate *deflate);
+
+/**
+ * How much of the body of a refused upgrade (an answer other than 101) to read before the
+ * handshake fails, for `wsm_conn_response_body`: a `Content-Length` body is waited for, a
+ * chunked one decoded, any other read until `wsm_conn_receive_eof`, each up to `bytes`
+ * (and within the handshake timeout). 0 reads none. Default 4096.
+ *
+ * # Safety
+ * `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+ * thread during the call.
+ */
+wsm_result wsm_client_config_set_max_response_body(wsm_client_config *config, size_t bytes);
 
 /**
  * Sets `*out` to a new client connection made from `config` (which may be freed

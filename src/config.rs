@@ -199,6 +199,7 @@ pub struct ClientConfig {
     pub(crate) random: Option<Box<dyn RandomSource>>,
     #[cfg(feature = "deflate")]
     pub(crate) deflate: Option<crate::deflate::DeflateConfig>,
+    pub(crate) max_response_body: usize,
 }
 
 impl ClientConfig {
@@ -215,7 +216,19 @@ impl ClientConfig {
             random: None,
             #[cfg(feature = "deflate")]
             deflate: None,
+            max_response_body: 4096,
         }
+    }
+
+    /// How much of the body of a refused upgrade (an answer other than 101) to read before
+    /// the handshake fails, for [`Connection::response_body`](crate::Connection::response_body):
+    /// a `Content-Length` body is waited for, a chunked one decoded, any other read until
+    /// [`receive_eof`](crate::Connection::receive_eof), each up to this many bytes (and
+    /// within the handshake timeout). 0 reads none: the failure comes with the head.
+    /// Default 4096.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
     }
 
     /// Sends an `Origin` header (browsers always do). Default none.
@@ -265,6 +278,7 @@ impl fmt::Debug for ClientConfig {
             .field("subprotocols", &self.subprotocols)
             .field("extra_headers", &self.extra_headers)
             .field("options", &self.options)
+            .field("max_response_body", &self.max_response_body)
             .finish_non_exhaustive()
     }
 }

@@ -587,6 +587,36 @@ static void test_deferred_accept(void) {
     CHECK_EQ(ev.status, 403);
     free_pair(p);
 
+    /* Accepted with headers chosen for this request; bad ones leave the request waiting. */
+    CHECK_EQ(wsm_conn_client_new(cc, &p.client), WSM_OK);
+    CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
+    shuttle(p.client, p.server, 16);
+    expect(p.server, WSM_EVENT_REQUEST);
+    const char *bad_names[] = {"Set-Cookie", "X-Split"};
+    const char *bad_values[] = {"a=1", "x\r\nX-Injected: 1"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", bad_names, bad_values, 2),
+             WSM_ERR_INVALID_HEADER);
+    const char *bad_name[] = {"Bad Name"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", bad_name, bad_values, 1),
+             WSM_ERR_INVALID_HEADER);
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", NULL, bad_values, 1),
+             WSM_ERR_NULL_PARAMETER);
+    CHECK_EQ(wsm_conn_buffered_amount(p.server), 0);
+    const char *names[] = {"Set-Cookie", "X-Room"};
+    const char *values[] = {"session=7; HttpOnly", "lobby"};
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, "chat", names, values, 2), WSM_OK);
+    CHECK_EQ(wsm_conn_accept_with_headers(p.server, NULL, NULL, NULL, 0),
+             WSM_ERR_NO_PENDING_REQUEST);
+    shuttle(p.client, p.server, 16);
+    expect(p.server, WSM_EVENT_OPEN);
+    expect(p.client, WSM_EVENT_OPEN);
+    CHECK_EQ(wsm_conn_response_header(p.client, "set-cookie", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "session=7; HttpOnly");
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-room", &value, &len), WSM_OK);
+    CHECK_BYTES(value, len, "lobby");
+    CHECK_EQ(wsm_conn_response_header(p.client, "x-split", &value, &len), WSM_ERR_NOT_FOUND);
+    free_pair(p);
+
     /* A plain GET can only be answered with a response. */
     CHECK_EQ(wsm_conn_server_new(sc, &p.server), WSM_OK);
     const char *get = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";
@@ -1250,7 +1280,43 @@ static void test_response_headers(void) {
     CHECK_EQ(wsm_conn_response_status(p.client), 403);
     CHECK_EQ(wsm_conn_response_header(p.client, "X-WHY", &value, &len), WSM_OK);
     CHECK_BYTES(value, len, "not today");
+    const uint8_t *body = NULL;
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_OK);
+    CHECK_EQ(len, 0);
     free_pair(p);
+
+    /* A refusal's body is read (here chunked) before the handshake fails. */
+    p = new_pair(NULL, NULL);
+    drop_output(p.client);
+    const char *head = "HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nlog in\r\n";
+    CHECK_EQ(wsm_conn_receive(p.client, (const uint8_t *)head, strlen(head)), WSM_OK);
+    CHECK_EQ(next(p.client).kind, WSM_EVENT_NONE);
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_ERR_NOT_FOUND);
+    const char *rest = "7\r\n, first\r\n0\r\n\r\n";
+    CHECK_EQ(wsm_conn_receive(p.client, (const uint8_t *)rest, strlen(rest)), WSM_OK);
+    wsm_event ev = expect(p.client, WSM_EVENT_ERROR);
+    CHECK_EQ(ev.error, WSM_ERROR_HANDSHAKE);
+    CHECK_EQ(wsm_conn_response_status(p.client), 401);
+    CHECK_EQ(wsm_conn_response_body(p.client, &body, &len), WSM_OK);
+    CHECK_BYTES(body, len, "log in, first");
+    CHECK_EQ(wsm_conn_response_body(p.server, &body, &len), WSM_ERR_NOT_FOUND);
+    CHECK_EQ(wsm_conn_response_body(p.client, NULL, &len), WSM_ERR_NULL_PARAMETER);
+    free_pair(p);
+
+    /* The limit: 3 bytes of a body without framing, no need to wait for its end. */
+    wsm_client_config *cc = client_config(NULL);
+    CHECK_EQ(wsm_client_config_set_max_response_body(cc, 3), WSM_OK);
+    CHECK_EQ(wsm_client_config_set_max_response_body(NULL, 3), WSM_ERR_NULL_PARAMETER);
+    wsm_conn *client = NULL;
+    CHECK_EQ(wsm_conn_client_new(cc, &client), WSM_OK);
+    wsm_client_config_free(cc);
+    drop_output(client);
+    const char *unframed = "HTTP/1.1 500 Internal Server Error\r\n\r\noops";
+    CHECK_EQ(wsm_conn_receive(client, (const uint8_t *)unframed, strlen(unframed)), WSM_OK);
+    expect(client, WSM_EVENT_ERROR);
+    CHECK_EQ(wsm_conn_response_body(client, &body, &len), WSM_OK);
+    CHECK_BYTES(body, len, "oop");
+    wsm_conn_free(client);
 }
 
 int main(void) {

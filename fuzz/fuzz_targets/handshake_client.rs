@@ -18,7 +18,10 @@
 //!    (none was offered).
 //! 4. **Sufficient**: an answer meeting all of that opens the connection.
 //! 5. **The refusal**: otherwise the events are `Error(Handshake(e))` then an unclean
-//!    `Closed`, and the client writes nothing after its request.
+//!    `Closed`, and the client writes nothing after its request. A refusal (a status other
+//!    than 101) whose body is still coming reports nothing yet; the transport's end then
+//!    fails it with `UnexpectedStatus`, and `response_body` holds at most the limit (4 KiB),
+//!    the bytes after the head as they came unless the body is chunked.
 //! 6. **Nothing lost**: after opening, the bytes after the head produce the same events as
 //!    they do on a client that starts open (`Connection::from_upgraded`).
 #![no_main]
@@ -27,7 +30,9 @@ use libfuzzer_sys::fuzz_target;
 
 use wsfuzz::http;
 use wsfuzz::rng::{Deterministic, RFC_NONCE};
-use wsmachine::{ClientConfig, Connection, Event, Failure, Options, Role, State, Upgraded};
+use wsmachine::{
+    ClientConfig, Connection, Event, Failure, HandshakeError, Options, Role, State, Upgraded,
+};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
@@ -111,7 +116,32 @@ fuzz_target!(|data: &[u8]| {
         None => {
             assert_eq!(b.state(), State::Connecting);
             assert!(b.pending_output().is_empty());
-            assert!(end.is_none(), "a complete answer head got no verdict");
+            if let Some(end) = end {
+                assert_eq!(
+                    verdict,
+                    Some(Err("status")),
+                    "a complete answer head got no verdict"
+                );
+                b.receive_eof();
+                let events: Vec<Event> = std::iter::from_fn(|| b.poll_event()).collect();
+                assert!(
+                    matches!(
+                        events.first(),
+                        Some(Event::Error(Failure::Handshake(
+                            HandshakeError::UnexpectedStatus(s)
+                        ))) if *s != 101
+                    ),
+                    "{events:?}"
+                );
+                let body = b.response_body().expect("a refusal's body");
+                assert!(body.len() <= 4096);
+                let chunked = bytes[..end]
+                    .windows(7)
+                    .any(|w| w.eq_ignore_ascii_case(b"chunked"));
+                if !chunked {
+                    assert!(bytes[end..].starts_with(body), "the body is what came");
+                }
+            }
         }
         other => panic!("unexpected first event {other:?}"),
     }

@@ -8,17 +8,21 @@
 //! subprotocols, a deflate offer, case changes, extra fields).
 //!
 //! Invariants:
-//! 1. **No panic**: `validate`, `server` and `handshake::http::server_response` on any list.
+//! 1. **No panic**: `validate`, `server`, `handshake::http::server_response` and
+//!    `server_response_extended_connect` on any list.
 //! 2. **Consistent**: `server` succeeds exactly when `validate` does; an answer's kind is
 //!    extended CONNECT exactly when the list has a pseudo-header; an HTTP/1.1 answer carries
 //!    base64(SHA-1(key + GUID)) computed here; every answer header is a valid header; the
 //!    answer starts an engine (`Connection::from_upgraded`). `server_response` on the same
-//!    fields as an `http::Request` agrees with `server`.
+//!    fields as an `http::Request` agrees with `server`, and so does
+//!    `server_response_extended_connect` on them as an HTTP/2 CONNECT (pseudo-headers
+//!    apart, `:protocol` handed over as h2 does; no `Upgrade` in its refusals).
 //! 3. **Valid requests negotiate**: a request built from the valid parts (both kinds) is
 //!    answered with the first of the server's subprotocols offered; a client's own offer
 //!    (`ClientOffer`) accepts the answer; both engines start with the same extensions and a
 //!    message crosses from client to server. The same client through `http` types
-//!    (`client_request`, `server_response`, `client_finish`) succeeds too.
+//!    (`client_request` or `client_request_extended_connect`, `server_response` or
+//!    `server_response_extended_connect`, `client_finish`) succeeds too.
 //! 4. **C ABI**: `wsm_accept_key`, `wsm_deflate_answer` and `wsm_conn_from_upgraded` on
 //!    arbitrary keys, offers, roles and buffer sizes agree with the Rust functions (the
 //!    result, the NUL-terminated text written, whether a connection starts), never panic,
@@ -173,6 +177,49 @@ fn check_answer(answer: negotiate::Answer, key: Option<&[u8]>) -> Vec<(String, S
     }
     Connection::from_upgraded(answer.into_upgraded()).expect("an answer starts an engine");
     headers
+}
+
+/// Invariants 1 and 2 for `server_response_extended_connect`: the regular fields as an
+/// `http::Request` with method CONNECT, `protocol` as h2 hands it over; the answer agrees
+/// with `server` on the same fields plus `:method` and `:protocol`, is 200 or a 4xx/5xx,
+/// and never carries the connection-specific `Upgrade` HTTP/2 forbids.
+fn extended_connect(config: &ServerConfig, fields: &[(String, Vec<u8>)], protocol: Option<&str>) {
+    let mut builder =
+        http::Request::connect("https://example.com/chat").version(http::Version::HTTP_2);
+    let mut view: Vec<(String, Vec<u8>)> = vec![(":method".into(), b"CONNECT".to_vec())];
+    if let Some(p) = protocol {
+        view.push((":protocol".into(), p.as_bytes().to_vec()));
+    }
+    for (n, v) in fields.iter().filter(|(n, _)| !n.starts_with(':')) {
+        match (
+            http::HeaderName::from_bytes(n.as_bytes()),
+            http::HeaderValue::from_bytes(v),
+        ) {
+            (Ok(name), Ok(value)) => {
+                view.push((name.as_str().to_string(), v.clone()));
+                builder = builder.header(name, value);
+            }
+            _ => return,
+        }
+    }
+    let Ok(request) = builder.body(()) else {
+        return;
+    };
+    let via_http =
+        wsmachine::handshake::http::server_response_extended_connect(&request, protocol, config);
+    let direct = negotiate::server(config, &view);
+    assert_eq!(via_http.is_ok(), direct.is_ok());
+    match via_http {
+        Ok((response, upgraded)) => {
+            assert_eq!(response.status().as_u16(), 200);
+            assert!(response.headers().get("sec-websocket-accept").is_none());
+            Connection::from_upgraded(upgraded).expect("an answer starts an engine");
+        }
+        Err(response) => {
+            assert!(response.status().as_u16() >= 400);
+            assert!(response.headers().get("upgrade").is_none());
+        }
+    }
 }
 
 /// Invariant 4.
@@ -356,11 +403,39 @@ fuzz_target!(|input: Input| {
         }
     }
 
+    // The same fields as an HTTP/2 extended CONNECT through the `http` types: the
+    // pseudo-headers apart, `:protocol` handed over as h2 does.
+    let protocol = fields
+        .iter()
+        .find(|(n, _)| n == ":protocol")
+        .map(|(_, v)| String::from_utf8(v.clone()));
+    if let Some(Ok(protocol)) = &protocol {
+        extended_connect(&config, &fields, Some(protocol));
+    } else if protocol.is_none() {
+        extended_connect(&config, &fields, None);
+    }
+
     c_abi(&input);
 
     // 3: a valid request, through a client's own offer.
-    // The same client through the `http` types (HTTP/1.1 only): request, answer, check.
-    if !input.extended {
+    // The same client through the `http` types: request, answer, check.
+    if input.extended {
+        let (request, http_offer) = wsmachine::handshake::http::client_request_extended_connect(
+            client_config(&input),
+            "https",
+        )
+        .expect("a valid configuration");
+        assert_eq!(request.method(), http::Method::CONNECT);
+        let (response, _) = wsmachine::handshake::http::server_response_extended_connect(
+            &request,
+            Some("websocket"),
+            &config,
+        )
+        .expect("a valid extended CONNECT is answered");
+        assert_eq!(response.status().as_u16(), 200);
+        wsmachine::handshake::http::client_finish(http_offer, &response)
+            .expect("the client accepts a valid answer");
+    } else {
         let (request, http_offer) =
             wsmachine::handshake::http::client_request(client_config(&input))
                 .expect("a valid configuration");

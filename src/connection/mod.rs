@@ -150,7 +150,8 @@ impl Upgraded {
 /// * **Commands**: [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
 ///   [`send_fragment`](Self::send_fragment), [`send_ping`](Self::send_ping),
 ///   [`send_pong`](Self::send_pong), [`close`](Self::close); and for a server with
-///   deferred accept, [`accept`](Self::accept), [`reject`](Self::reject) or
+///   deferred accept, [`accept`](Self::accept) (or
+///   [`accept_with_headers`](Self::accept_with_headers)), [`reject`](Self::reject) or
 ///   [`respond`](Self::respond). A command in the wrong state is an [`Error`], never a
 ///   panic.
 /// * **Outputs**, to poll after every input and command, in this order:
@@ -172,7 +173,9 @@ impl Upgraded {
 ///   the engine refuses (a protocol error) is not recorded: the error event says why.
 /// * **Getters**: [`state`](Self::state), [`role`](Self::role),
 ///   [`subprotocol`](Self::subprotocol), [`extensions`](Self::extensions),
-///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed).
+///   [`buffered_amount`](Self::buffered_amount), [`is_closed`](Self::is_closed); for a
+///   client, the server's answer: [`response`](Self::response),
+///   [`response_header`](Self::response_header), [`response_body`](Self::response_body).
 ///
 /// When [`Event::Closed`] comes out, write what is left of the output and drop the
 /// transport.
@@ -362,6 +365,15 @@ impl Connection {
             .map(|(_, v)| v.as_str())
     }
 
+    /// For a client whose upgrade was refused (an answer other than 101), the refusal's body,
+    /// up to [`ClientConfig::max_response_body`] bytes: read before the handshake fails, so
+    /// it is here when the [`HandshakeError::UnexpectedStatus`](crate::HandshakeError)
+    /// error is polled. Empty when the refusal had no body; `None` after a 101, for a
+    /// server, and before the failure.
+    pub fn response_body(&self) -> Option<&[u8]> {
+        self.negotiated.as_ref()?.response_body.as_deref()
+    }
+
     /// Bytes queued for the transport and not yet consumed (the browser's `bufferedAmount`):
     /// stop producing when this grows too large.
     #[inline]
@@ -499,6 +511,19 @@ impl Connection {
     /// choosing `subprotocol` (which the client must have offered).
     pub fn accept(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
         self.accept_request(subprotocol)
+    }
+
+    /// [`accept`](Self::accept) with header fields chosen for this request added to the 101
+    /// answer, after the configuration's ([`ServerConfig::header`]): a `Set-Cookie` for
+    /// this client, say. Each name must be an HTTP token and each value free of control
+    /// characters but tab (no CR, LF or NUL to split the response), else
+    /// [`Error::InvalidHeader`], and the request is still waiting for an answer.
+    pub fn accept_with_headers(
+        &mut self,
+        subprotocol: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        self.accept_request_with(subprotocol, headers)
     }
 
     /// Accepts the request a deferred-accept server reported, choosing the subprotocol the

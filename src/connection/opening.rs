@@ -9,7 +9,7 @@ use super::{Connection, Role};
 use crate::config::{ClientConfig, ServerConfig, SubprotocolPolicy};
 use crate::error::{Error, Failure, HandshakeError};
 use crate::event::Event;
-use crate::handshake::{self, ClientHandshake, Request};
+use crate::handshake::{self, ClientHandshake, RefusalBody, Request};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,6 +27,13 @@ enum Pending {
         handshake: ClientHandshake,
         /// What we offered, to check the answer against.
         offer: Offer,
+        /// How much of a refusal's body to read.
+        max_body: usize,
+    },
+    /// A client's upgrade was refused: its body is read before the failure is reported.
+    Refused {
+        error: HandshakeError,
+        body: RefusalBody,
     },
     Server {
         subprotocols: Vec<String>,
@@ -48,6 +55,8 @@ pub(super) struct Negotiated {
     /// A client's view of the server's answer: its status and header fields (an upgrade's or
     /// a refusal's), empty for a server.
     pub(super) response: Option<(u16, Vec<(String, String)>)>,
+    /// The body of a refused upgrade, up to the client's limit, once read.
+    pub(super) response_body: Option<Vec<u8>>,
 }
 
 impl Opening {
@@ -60,7 +69,11 @@ impl Opening {
         let offer = Offer::client(config);
         let handshake = ClientHandshake::start(config, nonce, offer.header().as_deref(), out)?;
         Ok(Self {
-            pending: Pending::Client { handshake, offer },
+            pending: Pending::Client {
+                handshake,
+                offer,
+                max_body: config.max_response_body,
+            },
             scanned: 0,
         })
     }
@@ -84,7 +97,7 @@ impl Opening {
     fn awaiting(&self) -> Option<&Request> {
         match &self.pending {
             Pending::Server { awaiting, .. } => awaiting.as_ref(),
-            Pending::Client { .. } => None,
+            Pending::Client { .. } | Pending::Refused { .. } => None,
         }
     }
 }
@@ -95,6 +108,13 @@ impl Connection {
         let Some(hs) = self.opening.as_mut() else {
             return;
         };
+        if let Pending::Refused { body, .. } = &mut hs.pending {
+            let data = self.input.take_head(self.input.received().len());
+            if body.push(&data) {
+                self.end_refusal();
+            }
+            return;
+        }
         if hs.awaiting().is_some() {
             // A client may not send frames before our answer (RFC 6455 §4.1); hold at most
             // one frame's worth while the application decides.
@@ -119,7 +139,11 @@ impl Connection {
         let head = self.input.take_head(end);
         let max_headers = usize::from(self.options.max_headers);
         match &mut hs.pending {
-            Pending::Client { handshake, offer } => {
+            Pending::Client {
+                handshake,
+                offer,
+                max_body,
+            } => {
                 let response = ClientHandshake::response_head(&head, max_headers);
                 let answer = handshake.finish(&head, max_headers).and_then(|n| {
                     let ext = offer.adopt_answer(&n.extensions)?;
@@ -136,6 +160,24 @@ impl Connection {
                             .join(", ");
                         self.open(n.subprotocol, value);
                     }
+                    Err(e @ HandshakeError::UnexpectedStatus(_)) => {
+                        let body = response.as_ref().and_then(|(status, fields)| {
+                            RefusalBody::new(*status, fields, *max_body)
+                        });
+                        match body {
+                            Some(body) => {
+                                hs.pending = Pending::Refused { error: e, body };
+                                // What came with the head is the body's start.
+                                self.process_handshake();
+                            }
+                            None => {
+                                self.negotiated
+                                    .get_or_insert_with(|| Box::new(Negotiated::default()))
+                                    .response_body = Some(Vec::new());
+                                self.fail_handshake(e);
+                            }
+                        }
+                    }
                     Err(e) => self.fail_handshake(e),
                 }
                 if response.is_some() {
@@ -144,6 +186,7 @@ impl Connection {
                         .response = response;
                 }
             }
+            Pending::Refused { .. } => {}
             Pending::Server {
                 subprotocols,
                 policy,
@@ -162,7 +205,7 @@ impl Connection {
                     let chosen = policy
                         .choose(subprotocols, &req.subprotocols)
                         .map(String::from);
-                    self.answer_accept(&req, chosen);
+                    self.answer_accept(&req, chosen, &[]);
                 }
                 Err(e) => self.fail_handshake(e),
             },
@@ -171,6 +214,22 @@ impl Connection {
 
     /// `accept`: answers the held request with 101, choosing `subprotocol`.
     pub(super) fn accept_request(&mut self, subprotocol: Option<&str>) -> Result<(), Error> {
+        self.accept_request_with(subprotocol, &[])
+    }
+
+    /// `accept_with_headers`: as `accept`, with `headers` added to the 101 after the
+    /// configuration's. Checked first: a bad header leaves the request waiting.
+    pub(super) fn accept_request_with(
+        &mut self,
+        subprotocol: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        if !headers
+            .iter()
+            .all(|(n, v)| handshake::is_token(n) && handshake::is_header_value(v))
+        {
+            return Err(Error::InvalidHeader);
+        }
         let req = match self.opening.as_deref_mut() {
             Some(Opening {
                 pending: Pending::Server { awaiting, .. },
@@ -189,7 +248,7 @@ impl Connection {
             }
             _ => return Err(Error::NoPendingRequest),
         };
-        self.answer_accept(&req, subprotocol.map(String::from));
+        self.answer_accept(&req, subprotocol.map(String::from), headers);
         Ok(())
     }
 
@@ -259,9 +318,15 @@ impl Connection {
         Ok(())
     }
 
-    /// A server accepts `req`: the 101 answer, the extensions it agrees to, and `Open`.
-    fn answer_accept(&mut self, req: &Request, subprotocol: Option<String>) {
-        let (extra, (extensions, ext)) = match self.opening.as_deref() {
+    /// A server accepts `req`: the 101 answer (with the configuration's headers, then
+    /// `per_request`), the extensions it agrees to, and `Open`.
+    fn answer_accept(
+        &mut self,
+        req: &Request,
+        subprotocol: Option<String>,
+        per_request: &[(&str, &str)],
+    ) {
+        let (config_headers, (extensions, ext)) = match self.opening.as_deref() {
             Some(Opening {
                 pending:
                     Pending::Server {
@@ -273,12 +338,18 @@ impl Connection {
             }) => (extra_headers.as_slice(), offer.accept(&req.extensions)),
             _ => (&[][..], (String::new(), Extensions::default())),
         };
+        let mut extra = config_headers.to_vec();
+        extra.extend(
+            per_request
+                .iter()
+                .map(|(n, v)| (String::from(*n), String::from(*v))),
+        );
         handshake::write_accept(
             self.output.frames(),
             &req.key,
             subprotocol.as_deref(),
             &extensions,
-            extra,
+            &extra,
         );
         self.ext = ext;
         self.open(subprotocol, extensions);
@@ -298,6 +369,7 @@ impl Connection {
                 subprotocol: subprotocol.clone(),
                 extensions: extensions.clone(),
                 response: None,
+                response_body: None,
             }));
         }
         self.events.push(Event::Open {
@@ -308,11 +380,40 @@ impl Connection {
 
     /// The handshake failed: a server answers with the error's status; both report it and
     /// close.
-    pub(super) fn fail_handshake(&mut self, e: HandshakeError) {
+    pub(super) fn fail_handshake(&mut self, mut e: HandshakeError) {
+        if let Some(error) = self.take_refusal_body() {
+            // The transport ended or time ran out while a refusal's body was read: the
+            // refusal is what failed the handshake, with the body read so far.
+            e = error;
+        }
         if self.role == Role::Server && e != HandshakeError::Eof {
             handshake::write_reject(self.output.frames(), e.status(), e.as_str(), &[]);
         }
         self.events.push(Event::Error(Failure::Handshake(e)));
         self.finish(false);
+    }
+}
+
+impl Connection {
+    /// A refused upgrade's body is complete (or at its limit): the handshake fails.
+    fn end_refusal(&mut self) {
+        if let Some(error) = self.take_refusal_body() {
+            self.fail_handshake(error);
+        }
+    }
+
+    /// Moves the body of a refusal being read to the connection's record of the answer,
+    /// returning the refusal's error; `None` when no refusal is being read.
+    fn take_refusal_body(&mut self) -> Option<HandshakeError> {
+        let hs = self
+            .opening
+            .take_if(|o| matches!(o.pending, Pending::Refused { .. }))?;
+        let Pending::Refused { error, body } = hs.pending else {
+            return None;
+        };
+        self.negotiated
+            .get_or_insert_with(|| Box::new(Negotiated::default()))
+            .response_body = Some(body.into_body());
+        Some(error)
     }
 }

@@ -25,13 +25,15 @@ pub struct wsm_client_config {
     options: Options,
     random: Option<CallbackRandom>,
     deflate: Option<DeflateConfig>,
+    max_response_body: usize,
 }
 
 impl wsm_client_config {
     /// The engine's configuration for one new connection.
     pub(crate) fn build(&self) -> ClientConfig {
-        let mut config =
-            ClientConfig::new(self.host.as_str(), self.path.as_str()).options(self.options.clone());
+        let mut config = ClientConfig::new(self.host.as_str(), self.path.as_str())
+            .options(self.options.clone())
+            .max_response_body(self.max_response_body);
         if let Some(origin) = &self.origin {
             config = config.origin(origin.as_str());
         }
@@ -79,6 +81,7 @@ pub unsafe extern "C" fn wsm_client_config_new(
             options: Options::default(),
             random: None,
             deflate: None,
+            max_response_body: 4096,
         });
         // SAFETY: `out` is non-NULL and writable by the header's contract.
         unsafe { out.write(handle) };
@@ -226,6 +229,25 @@ pub unsafe extern "C" fn wsm_client_config_set_deflate(
     update(config, |c| {
         // SAFETY: NULL or a live handle from `wsm_deflate_new`.
         c.deflate = Some(unsafe { arg_ref(deflate) }?.inner.clone());
+        Ok(())
+    })
+}
+
+/// How much of the body of a refused upgrade (an answer other than 101) to read before the
+/// handshake fails, for `wsm_conn_response_body`: a `Content-Length` body is waited for, a
+/// chunked one decoded, any other read until `wsm_conn_receive_eof`, each up to `bytes`
+/// (and within the handshake timeout). 0 reads none. Default 4096.
+///
+/// # Safety
+/// `config` is NULL or a live handle made by `wsm_client_config_new`, not used by another
+/// thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn wsm_client_config_set_max_response_body(
+    config: *mut wsm_client_config,
+    bytes: usize,
+) -> wsm_result {
+    update(config, |c| {
+        c.max_response_body = bytes;
         Ok(())
     })
 }

@@ -57,10 +57,19 @@ fn response(status: u16, headers: &[(String, String)]) -> Response<()> {
 /// `Sec-WebSocket-Version: 13` on a 426 (RFC 6455 §4.4), and the configuration's extra
 /// headers.
 pub fn error_response(error: HandshakeError, config: &ServerConfig) -> Response<()> {
+    error_answer(error, config, true)
+}
+
+/// `upgrade`: whether the request was an HTTP/1.1 Upgrade, whose 426 names the protocol to
+/// upgrade to; HTTP/2 forbids the connection-specific `Upgrade` field (RFC 9113 §8.2.2), and
+/// h2 refuses to send a response that has it.
+fn error_answer(error: HandshakeError, config: &ServerConfig, upgrade: bool) -> Response<()> {
     let mut headers = Vec::new();
     if error.status() == 426 {
         headers.push((String::from("Sec-WebSocket-Version"), String::from("13")));
-        headers.push((String::from("Upgrade"), String::from("websocket")));
+        if upgrade {
+            headers.push((String::from("Upgrade"), String::from("websocket")));
+        }
     }
     headers.extend(config.extra_headers.iter().cloned());
     response(error.status(), &headers)
@@ -69,10 +78,11 @@ pub fn error_response(error: HandshakeError, config: &ServerConfig) -> Response<
 fn answer(
     config: &ServerConfig,
     result: Result<Answer, HandshakeError>,
+    upgrade: bool,
 ) -> Result<(Response<()>, Upgraded), Response<()>> {
     match result {
         Ok(a) => Ok((response(a.status(), &a.headers()), a.into_upgraded())),
-        Err(e) => Err(error_response(e, config)),
+        Err(e) => Err(error_answer(e, config, upgrade)),
     }
 }
 
@@ -94,7 +104,7 @@ pub fn server_response<B>(
     } else {
         negotiate::server(config, request.headers())
     };
-    answer(config, checked)
+    answer(config, checked, true)
 }
 
 /// A server's answer to an HTTP/2 extended CONNECT (RFC 8441 §5): as
@@ -114,7 +124,7 @@ pub fn server_response_extended_connect<B>(
     for (n, v) in request.headers() {
         fields.push((n.as_str(), v.as_bytes()));
     }
-    answer(config, negotiate::server(config, &fields))
+    answer(config, negotiate::server(config, &fields), false)
 }
 
 /// A client's HTTP/1.1 Upgrade request for `config` (`GET {path}`, `Host`, the WebSocket
@@ -133,7 +143,30 @@ pub fn client_request(config: ClientConfig) -> Result<(Request<()>, ClientOffer)
     Ok((request, offer))
 }
 
-/// Checks the server's response to [`client_request`], giving the client's [`Upgraded`].
+/// A client's RFC 8441 extended CONNECT for `config`: `CONNECT {scheme}://{host}{path}` over
+/// HTTP/2 with the WebSocket fields and the configuration's headers, and the
+/// [`ClientOffer`] to check the 200 answer with ([`client_finish`]). The `:protocol =
+/// websocket` pseudo-header is the HTTP/2 library's to add (h2:
+/// `request.extensions_mut().insert(h2::ext::Protocol::from_static("websocket"))`).
+/// `scheme` is `https`, or `http` for HTTP/2 over plain TCP. Errors as
+/// [`ClientOffer::extended_connect`], and [`Error::InvalidHeader`] for a URI that cannot be
+/// made of them.
+pub fn client_request_extended_connect(
+    config: ClientConfig,
+    scheme: &str,
+) -> Result<(Request<()>, ClientOffer), Error> {
+    let offer = ClientOffer::extended_connect(config)?;
+    let uri = alloc::format!("{scheme}://{}{}", offer.host(), offer.path());
+    let mut builder = Request::connect(uri).version(Version::HTTP_2);
+    for (n, v) in offer.headers() {
+        builder = builder.header(n.as_str(), v.as_bytes());
+    }
+    let request = builder.body(()).map_err(|_| Error::InvalidHeader)?;
+    Ok((request, offer))
+}
+
+/// Checks the server's response to [`client_request`] or
+/// [`client_request_extended_connect`], giving the client's [`Upgraded`].
 pub fn client_finish<B>(
     offer: ClientOffer,
     response: &Response<B>,
@@ -216,6 +249,34 @@ mod tests {
         assert_eq!(upgraded.subprotocol.as_deref(), Some("chat"));
         let refused = server_response_extended_connect(&request, None, &config).unwrap_err();
         assert_eq!(refused.status(), 400);
+        // A 426 over HTTP/2 has no `Upgrade` field (connection-specific there).
+        let mut v8 = request;
+        v8.headers_mut()
+            .insert("sec-websocket-version", "8".parse().unwrap());
+        let refused =
+            server_response_extended_connect(&v8, Some("websocket"), &config).unwrap_err();
+        assert_eq!(refused.status(), 426);
+        assert_eq!(refused.headers()["sec-websocket-version"], "13");
+        assert!(refused.headers().get("upgrade").is_none());
+    }
+
+    #[test]
+    fn an_extended_connect_client_meets_the_server() {
+        let client_config =
+            ClientConfig::new("example.com:8443", "/chat?room=1").subprotocol("chat");
+        let (request, offer) = client_request_extended_connect(client_config, "https").unwrap();
+        assert_eq!(request.method(), Method::CONNECT);
+        assert_eq!(request.version(), Version::HTTP_2);
+        assert_eq!(request.uri(), "https://example.com:8443/chat?room=1");
+        assert!(request.headers().get("sec-websocket-key").is_none());
+        assert!(request.headers().get("upgrade").is_none());
+        let config = ServerConfig::new().subprotocol("chat");
+        let (response, _) =
+            server_response_extended_connect(&request, Some("websocket"), &config).unwrap();
+        let client_side = client_finish(offer, &response).unwrap();
+        assert_eq!(client_side.subprotocol.as_deref(), Some("chat"));
+        let bad = client_request_extended_connect(ClientConfig::new("h", "/"), "not a scheme");
+        assert_eq!(bad.unwrap_err(), Error::InvalidHeader);
     }
 
     #[test]

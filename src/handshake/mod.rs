@@ -7,11 +7,13 @@ mod client;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 pub mod negotiate;
+mod refusal;
 mod server;
 
 pub use crate::extension_header::{parse_extensions, ExtensionOffer};
 pub(crate) use crate::http_syntax::{is_header_value, is_token};
 pub use client::{ClientHandshake, Negotiated};
+pub(crate) use refusal::RefusalBody;
 pub use server::{parse_request, write_accept, write_reject, write_response, Request};
 
 use alloc::string::String;
