@@ -1,9 +1,12 @@
 //! Client⇄server pairs in memory through every state, every error path and every timeout.
 
-mod common;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod pair;
+}
 
-use common::*;
 use std::time::Duration;
+use support::pair::*;
 use wsmachine::frame::OpCode;
 use wsmachine::{
     ClientConfig, CloseCode, Connection, Error, Event, Failure, HandshakeError, Instant,

@@ -1,6 +1,6 @@
-//! In-memory harness shared by the integration tests: a client and a server connection
-//! joined by two byte queues and a clock that jumps to the next deadline.
-#![allow(dead_code)]
+//! The in-memory harness: a client and a server connection joined by two byte queues and a
+//! clock that jumps to the next deadline; raw frames and the sample request for driving one
+//! side by hand.
 
 use std::time::Duration;
 use wsmachine::frame::{write_frame, OpCode};
