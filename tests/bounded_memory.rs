@@ -3,11 +3,11 @@
 
 // Public, so that what it offers and this file leaves unused is not dead code.
 pub mod support {
+    pub mod counting_alloc;
     pub mod pair;
 }
-mod counting_alloc;
 
-use counting_alloc::live;
+use support::counting_alloc::live;
 use support::pair::*;
 use wsmachine::deflate::DeflateConfig;
 use wsmachine::{ClientConfig, Connection, Options, ServerConfig};
