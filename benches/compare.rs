@@ -53,7 +53,7 @@ use run::{Lib, Settings};
 /// When and where the tables were made, and by which command.
 mod machine {
     /// The date and time, UTC (from `date`, which every CI machine has).
-    pub fn date() -> String {
+    pub(crate) fn date() -> String {
         std::process::Command::new("date")
             .args(["-u", "+%Y-%m-%d %H:%M UTC"])
             .output()
@@ -65,7 +65,7 @@ mod machine {
     }
 
     /// Cores and CPU model (from /proc/cpuinfo on Linux).
-    pub fn describe() -> String {
+    pub(crate) fn describe() -> String {
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
@@ -80,7 +80,7 @@ mod machine {
     }
 
     /// The command that reproduces this run.
-    pub fn command() -> String {
+    pub(crate) fn command() -> String {
         let args: Vec<String> = std::env::args()
             .skip(1)
             .filter(|a| a != "--bench")

@@ -8,7 +8,8 @@
 //! `/runCase?case=N&agent=AGENT` for every case, echoing each text and binary message,
 //! then asks for `/updateReports?agent=AGENT` so the suite writes its report.
 
-mod common;
+// Public: this binary is its only user, so its `pub` items are reachable (unreachable_pub).
+pub mod common;
 
 use common::url::WsUrl;
 use std::process::ExitCode;

@@ -35,7 +35,8 @@
 //! `chat server listening on ws://ADDR/` on stderr once ready, then one line per join,
 //! leave and slow client.
 
-mod common;
+// Public: this binary is its only user, so its `pub` items are reachable (unreachable_pub).
+pub mod common;
 
 use common::clock::Clock;
 use std::io::{self, ErrorKind, Read, Write};

@@ -7,7 +7,8 @@
 //! The exit status is 0 only if the message came back unchanged and the closing handshake
 //! completed (our close 1000 answered, then the server ended the TCP connection).
 
-mod common;
+// Public: this binary is its only user, so its `pub` items are reachable (unreachable_pub).
+pub mod common;
 
 use common::driver::Driver;
 use common::url::WsUrl;

@@ -26,7 +26,8 @@
 //! `Options::trace_frames`): the peer, the time since the connection opened, ↑ sent or ↓
 //! received, opcode, FIN/RSV1, payload length, masked or not, and a preview.
 
-mod common;
+// Public: this binary is its only user, so its `pub` items are reachable (unreachable_pub).
+pub mod common;
 
 use common::echo::{self, Report};
 use std::net::TcpListener;

@@ -26,17 +26,24 @@
 //! same files a by-hand run uses; this runner only points them at a free port, its own
 //! report folder and the chosen cases.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+    pub mod skip;
+}
 
-use c_support::{c_programs, manifest_dir, target_root, RustEchoServer, Server};
-use child_process::{describe, run_with_timeout, skip, KillOnDrop};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::process::{describe, run_with_timeout, KillOnDrop};
+use support::programs::{c_programs, manifest_dir, target_root};
+use support::servers::{RustEchoServer, Server};
+use support::skip::skip;
 
 /// The cases CI runs: everything but the compression sections in full (see the module docs).
 const CI_CASES: &[&str] = &[
@@ -178,7 +185,7 @@ fn rust_example_release(name: &str) -> PathBuf {
     } else {
         "wsmachine"
     };
-    c_support::rust_example_release(package, name)
+    support::programs::rust_example_release(package, name)
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
@@ -311,7 +318,7 @@ fn fuzzingclient(program: &str, wstest: &Path, port: u16, patterns: &[String]) {
 fn fuzzingclient_against_the_rust_echo_server() {
     let wstest = match wstest() {
         Ok(w) => w,
-        Err(why) => return skip("fuzzingclient_against_the_rust_echo_server", &why),
+        Err(why) => return skip(&why),
     };
     let server = RustEchoServer::start_program(rust_example_release("echo_server"));
     fuzzingclient("rust-echo-server", &wstest, server.port, &case_patterns());
@@ -322,7 +329,7 @@ fn fuzzingclient_against_the_rust_echo_server() {
 fn fuzzingclient_against_the_tokio_echo_server() {
     let wstest = match wstest() {
         Ok(w) => w,
-        Err(why) => return skip("fuzzingclient_against_the_tokio_echo_server", &why),
+        Err(why) => return skip(&why),
     };
     let server = RustEchoServer::start_program(rust_example_release("tokio_echo_server"));
     // The engine under it is the Rust echo server's: CI runs sections 1 to 10 (the
@@ -336,7 +343,7 @@ fn fuzzingclient_against_the_tokio_echo_server() {
 fn fuzzingclient_against_the_c_echo_server() {
     let wstest = match wstest() {
         Ok(w) => w,
-        Err(why) => return skip("fuzzingclient_against_the_c_echo_server", &why),
+        Err(why) => return skip(&why),
     };
     let mut cmd = Command::new(c_programs(false).join("echo_server"));
     cmd.arg("0");
@@ -351,7 +358,7 @@ fn fuzzingclient_against_the_c_echo_server() {
 fn fuzzingserver_for_the_rust_client() {
     let wstest = match wstest() {
         Ok(w) => w,
-        Err(why) => return skip("fuzzingserver_for_the_rust_client", &why),
+        Err(why) => return skip(&why),
     };
     let client = rust_example_release("autobahn_client");
     let program = "rust-client";

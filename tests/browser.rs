@@ -14,15 +14,19 @@
 //! Without Node, the npm packages of `tests/js` (`npm ci`) or /usr/bin/chromium, the tests
 //! print a SKIP line and pass, except under `CI=true`, where they fail.
 
-mod c_support;
-mod child_process;
-#[path = "js/support.rs"]
-mod support;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod js;
+    pub mod process;
+    pub mod programs;
+    pub mod skip;
+}
 
-use child_process::describe;
 use serde_json::{json, Value};
 use std::sync::Mutex;
-use support::{node, ready, Process, GREETING, PEER_TIMEOUT};
+use support::js::{self, node, Process, GREETING, PEER_TIMEOUT};
+use support::process::describe;
+use support::programs;
 
 /// Keepalive interval (and pong timeout) of the servers under test: short, so that an idle
 /// page is pinged within the idle flow, long enough for a loaded 2-core machine to answer.
@@ -31,8 +35,8 @@ const PING_MS: u64 = 1500;
 /// intervals after the last input.
 const IDLE_MS: u64 = 4500;
 
-fn peers_ready(test: &str) -> bool {
-    ready(test, &[support::node_packages, support::chromium])
+fn peers_ready() -> bool {
+    js::ready(&[js::node_packages, js::chromium])
 }
 
 /// Runs the flows in one headless Chromium; returns each flow's result by name. One browser
@@ -173,7 +177,7 @@ fn pongs(line: &str) -> u64 {
 }
 
 fn rust_server(args: &[&str]) -> (Process, u16) {
-    program_server(&c_support::rust_example("echo_server"), args)
+    program_server(&programs::rust_example("echo_server"), args)
 }
 
 /// An echo server program that takes the Rust echo server's flags.
@@ -181,7 +185,7 @@ fn program_server(example: &std::path::Path, args: &[&str]) -> (Process, u16) {
     let ping = PING_MS.to_string();
     let mut all = vec!["--ping-interval-ms", ping.as_str()];
     all.extend_from_slice(args);
-    support::rust_echo_server(example, &all)
+    js::rust_echo_server(example, &all)
 }
 
 fn against_rust_server(deflate: bool) {
@@ -227,7 +231,7 @@ fn against_server(mut server: Process, port: u16, deflate: bool, first_offered: 
 
 #[test]
 fn chromium_against_the_rust_echo_server_with_permessage_deflate() {
-    if !peers_ready("chromium_against_the_rust_echo_server_with_permessage_deflate") {
+    if !peers_ready() {
         return;
     }
     against_rust_server(true);
@@ -235,7 +239,7 @@ fn chromium_against_the_rust_echo_server_with_permessage_deflate() {
 
 #[test]
 fn chromium_against_the_rust_echo_server_declining_permessage_deflate() {
-    if !peers_ready("chromium_against_the_rust_echo_server_declining_permessage_deflate") {
+    if !peers_ready() {
         return;
     }
     against_rust_server(false);
@@ -245,7 +249,7 @@ fn chromium_against_the_rust_echo_server_declining_permessage_deflate() {
 /// opening http://127.0.0.1:9001/ sees it.
 #[test]
 fn chromium_runs_the_page_the_rust_echo_server_serves() {
-    if !peers_ready("chromium_runs_the_page_the_rust_echo_server_serves") {
+    if !peers_ready() {
         return;
     }
     let (mut server, port) = rust_server(&[]);
@@ -272,21 +276,21 @@ fn chromium_runs_the_page_the_rust_echo_server_serves() {
 /// The echo server on tokio (`wsmachine-tokio`'s `tokio_echo_server`), page included.
 #[test]
 fn chromium_against_the_tokio_echo_server() {
-    if !peers_ready("chromium_against_the_tokio_echo_server") {
+    if !peers_ready() {
         return;
     }
-    let (server, port) = program_server(&c_support::tokio_example("tokio_echo_server"), &[]);
+    let (server, port) = program_server(&programs::tokio_example("tokio_echo_server"), &[]);
     // Like the others, it takes the first subprotocol offered when it knows none.
     against_server(server, port, true, true);
 }
 
 #[test]
 fn chromium_against_the_c_echo_server() {
-    if !peers_ready("chromium_against_the_c_echo_server") {
+    if !peers_ready() {
         return;
     }
-    let program = c_support::c_programs(false).join("echo_server");
-    let (mut server, port) = support::c_echo_server(&program, PING_MS);
+    let program = programs::c_programs(false).join("echo_server");
+    let (mut server, port) = js::c_echo_server(&program, PING_MS);
     // The C server serves no page: the page comes from the repository as a file.
     let page_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/page.html");
     let page = format!("file://{}?manual", page_path.display());
@@ -295,7 +299,7 @@ fn chromium_against_the_c_echo_server() {
     check_server_close(&results["server_close"]);
     check_idle(&results["idle"]);
     check_offered(&results["offered"], true);
-    support::terminate(&mut server);
+    js::terminate(&mut server);
     let exit = server.wait_for(|l| l.contains("echo server: served"), PEER_TIMEOUT);
     let pongs: u64 = exit
         .split(", ")

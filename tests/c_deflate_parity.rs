@@ -4,14 +4,19 @@
 //! compressed message. Conformance itself is the official Autobahn TestSuite's, in
 //! `tests/autobahn.rs`; this checks what the suite cannot: that the two servers agree.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+}
 
-use c_support::{c_programs, RustEchoServer, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::programs::c_programs;
+use support::servers::{RustEchoServer, Server};
 
 const TEXT: u8 = 0x1;
 const CLOSE: u8 = 0x8;

@@ -3,13 +3,21 @@
 //! server's resident memory (baseline, with every connection open, and its peak VmHWM) and
 //! the memory per connection.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+}
 
-use c_support::{c_programs, Got, Server, WsClient};
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::client::{Got, WsClient};
+use support::programs::c_programs;
+use support::servers::Server;
 
 const CONNECTIONS: usize = 1000;
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -2,13 +2,18 @@
 //! pkg-config file with `make install`, then compile and link a C program against it with
 //! `pkg-config`, dynamically and statically, and run both.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod process;
+    pub mod programs;
+    pub mod skip;
+}
 
-use c_support::{build_library, have, manifest_dir, target_root};
-use child_process::{describe, run_with_timeout, skip};
 use std::process::Command;
 use std::time::Duration;
+use support::process::{describe, have, run_with_timeout};
+use support::programs::{build_library, manifest_dir, target_root};
+use support::skip::skip;
 
 /// Runs a shell command as a user would: without the `LD_LIBRARY_PATH` cargo sets for tests,
 /// which would point the loader at the build directory instead of the installed library.
@@ -26,10 +31,7 @@ fn sh(script: &str) -> std::process::Output {
 #[test]
 fn quick_start_builds_and_links_with_pkg_config() {
     if !have("pkg-config") {
-        return skip(
-            "quick_start_builds_and_links_with_pkg_config",
-            "pkg-config is missing",
-        );
+        return skip("pkg-config is missing");
     }
     let lib = build_library();
     let prefix = target_root().join("c-examples/prefix");

@@ -2,15 +2,24 @@
 //! Rust examples, to Python `websockets`, and to each other over 127.0.0.1; and the C test
 //! program that drives the API directly.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod python;
+    pub mod servers;
+    pub mod skip;
+}
 
-use c_support::{
-    c_programs, python_websockets_ready, rust_example, Got, RustEchoServer, Server, WsClient,
-};
-use child_process::{describe, run_with_timeout, skip};
 use std::process::Command;
 use std::time::Duration;
+use support::client::{Got, WsClient};
+use support::process::{describe, run_with_timeout};
+use support::programs::{c_programs, rust_example};
+use support::servers::{RustEchoServer, Server};
+use support::{python, skip};
 
 const GREETING: &str = "Привет, сервер!";
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -120,11 +129,13 @@ fn c_client_against_c_echo_server() {
 
 #[test]
 fn python_websockets_against_c_echo_server() {
-    if let Err(reason) = python_websockets_ready() {
-        return skip("python_websockets_against_c_echo_server", &reason);
+    if !skip::ready(python::websockets()) {
+        return;
     }
     let server = c_server("echo_server");
-    c_support::python_echo_scenarios(server.port, TIMEOUT);
+    for scenario in python::ECHO_SCENARIOS {
+        python::echo_client(server.port, scenario, TIMEOUT);
+    }
     let (status, stderr) = server.stop();
     assert!(status.success(), "{stderr}");
 }

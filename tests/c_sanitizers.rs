@@ -4,14 +4,24 @@
 //!
 //! valgrind missing: a visible skip, or a failure under `CI=true` (`.ci/run` installs it).
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+    pub mod skip;
+}
 
-use c_support::{c_programs, have, Got, Server, WsClient};
-use child_process::{describe, run_with_timeout, skip};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
+use support::client::{Got, WsClient};
+use support::process::{describe, have, run_with_timeout};
+use support::programs::c_programs;
+use support::servers::Server;
+use support::skip;
 
 const TIMEOUT: Duration = Duration::from_secs(240);
 const VALGRIND: [&str; 4] = [
@@ -38,12 +48,12 @@ fn valgrind(program: &Path) -> Command {
     cmd
 }
 
-fn valgrind_ready(test: &str) -> bool {
-    if have("valgrind") {
-        return true;
+/// valgrind, or why it is missing.
+fn valgrind_installed() -> Result<(), String> {
+    match have("valgrind") {
+        true => Ok(()),
+        false => Err("valgrind is not installed (apt-get install valgrind)".into()),
     }
-    skip(test, "valgrind is not installed (apt-get install valgrind)");
-    false
 }
 
 /// No sanitizer or valgrind report in what a program wrote.
@@ -74,7 +84,7 @@ fn exercise_echo_server(server: Server, client: Command) {
     for i in 0..3 {
         // The second one compresses (permessage-deflate), so its code paths run too.
         let mut ws = WsClient::connect_with(server.port, "/", i == 1).unwrap();
-        assert_eq!(ws.conn.extensions().is_empty(), i != 1);
+        assert_eq!(ws.conn().extensions().is_empty(), i != 1);
         let text = format!("message {i} ✓");
         ws.send_text(&text).unwrap();
         assert_eq!(ws.next(TIMEOUT).unwrap(), Some(Got::Text(text)));
@@ -146,7 +156,7 @@ fn broadcast_server_under_sanitizers() {
 
 #[test]
 fn api_test_under_valgrind() {
-    if !valgrind_ready("api_test_under_valgrind") {
+    if !skip::ready(valgrind_installed()) {
         return;
     }
     let dir = c_programs(false);
@@ -159,7 +169,7 @@ fn api_test_under_valgrind() {
 
 #[test]
 fn echo_server_and_client_under_valgrind() {
-    if !valgrind_ready("echo_server_and_client_under_valgrind") {
+    if !skip::ready(valgrind_installed()) {
         return;
     }
     let dir = c_programs(false);
@@ -173,7 +183,7 @@ fn echo_server_and_client_under_valgrind() {
 
 #[test]
 fn broadcast_server_under_valgrind() {
-    if !valgrind_ready("broadcast_server_under_valgrind") {
+    if !skip::ready(valgrind_installed()) {
         return;
     }
     let mut server = valgrind(&c_programs(false).join("broadcast_server"));

@@ -11,19 +11,23 @@
 //! Without Node, the npm packages of `tests/js` (`npm ci`) or /usr/bin/chromium, the browser
 //! tests print a SKIP line and pass, except under `CI=true`, where they fail.
 
-mod c_support;
-mod child_process;
-#[path = "js/support.rs"]
-mod support;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod js;
+    pub mod process;
+    pub mod programs;
+    pub mod skip;
+}
 
-use child_process::{describe, listening_port};
 use serde_json::{json, Value};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use support::{node, ready, Process, PEER_TIMEOUT};
+use support::js::{self, node, Process, PEER_TIMEOUT};
+use support::process::{describe, listening_port};
+use support::programs;
 
 /// The slow-client bound the flood test gives the server (`--max-buffered`).
 /// A round of the flood queues 3 pages × 2 × 32000 bytes on each page's connection at
@@ -33,13 +37,13 @@ const MAX_BUFFERED: usize = 512 << 10;
 const MAX_MESSAGE: usize = 64 << 10;
 const MAX_HEADER: usize = 14;
 
-fn peers_ready(test: &str) -> bool {
-    ready(test, &[support::node_packages, support::chromium])
+fn peers_ready() -> bool {
+    js::ready(&[js::node_packages, js::chromium])
 }
 
 /// The chat server on an ephemeral port of 127.0.0.1 with `args`; the process and its port.
 fn chat_server(args: &[&str]) -> (Process, u16) {
-    let mut cmd = Command::new(c_support::rust_example("chat_server"));
+    let mut cmd = Command::new(programs::rust_example("chat_server"));
     cmd.arg("127.0.0.1:0").args(args);
     let (process, line) = Process::start(cmd, "chat server listening on ws://");
     let port = line
@@ -128,7 +132,7 @@ fn check_frame_table(page: &Value) {
 
 #[test]
 fn three_chromium_pages_see_every_message_in_the_same_order() {
-    if !peers_ready("three_chromium_pages_see_every_message_in_the_same_order") {
+    if !peers_ready() {
         return;
     }
     const PAGES: usize = 3;
@@ -193,7 +197,7 @@ fn client_that_stops_reading(port: u16) -> TcpStream {
 
 #[test]
 fn a_client_that_stops_reading_is_dropped_while_three_pages_carry_on() {
-    if !peers_ready("a_client_that_stops_reading_is_dropped_while_three_pages_carry_on") {
+    if !peers_ready() {
         return;
     }
     const PAGES: usize = 3;
@@ -293,12 +297,12 @@ fn a_client_that_stops_reading_is_dropped_while_three_pages_carry_on() {
 
 #[test]
 fn the_chat_page_works_with_the_c_broadcast_server() {
-    if !peers_ready("the_chat_page_works_with_the_c_broadcast_server") {
+    if !peers_ready() {
         return;
     }
     const PAGES: usize = 3;
     const MESSAGES: usize = 10;
-    let program = c_support::c_programs(false).join("broadcast_server");
+    let program = programs::c_programs(false).join("broadcast_server");
     let mut cmd = Command::new(program);
     cmd.args(["0", "127.0.0.1"]);
     let (mut server, line) = Process::start(cmd, "listening on 127.0.0.1:");
@@ -325,7 +329,7 @@ fn the_chat_page_works_with_the_c_broadcast_server() {
         }
         check_frame_table(page);
     }
-    support::terminate(&mut server);
+    js::terminate(&mut server);
     server.wait_for(|l| l.contains("broadcast server: served"), PEER_TIMEOUT);
 }
 

@@ -2,10 +2,13 @@
 //! compressed frames.
 #![cfg(feature = "deflate")]
 
-mod common;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod pair;
+}
 
-use common::*;
 use proptest::prelude::*;
+use support::pair::*;
 use wsmachine::frame::{FrameHeader, OpCode, RSV1};
 use wsmachine::{
     ClientConfig, CloseCode, Connection, DeflateConfig, Event, Failure, MessageKind, Options,

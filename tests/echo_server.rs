@@ -3,17 +3,19 @@
 //! the same read as data, a protocol error; and, in memory, the engine behaviour the echo
 //! loop relies on.
 
-mod c_support;
-mod child_process;
-#[path = "../examples/common/mod.rs"]
-mod examples_common;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+}
 
-use examples_common::driver::Driver;
-use examples_common::echo::{self, Report};
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
+use support::examples::driver::Driver;
+use support::examples::echo::{self, Report};
 use wsmachine::{ClientConfig, CloseCode, Connection, Event, Options, ServerConfig};
 
 fn start_server() -> u16 {
@@ -358,8 +360,8 @@ fn a_client_that_never_reads_is_dropped_at_the_write_deadline() {
 fn echo_server_write_timeout_flag_bounds_a_client_that_never_reads() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let example = c_support::rust_example("echo_server");
-    let mut server = child_process::KillOnDrop(
+    let example = support::programs::rust_example("echo_server");
+    let mut server = support::process::KillOnDrop(
         Command::new(example)
             .args(["127.0.0.1:0", "--write-timeout-ms", "1000"])
             .stdin(Stdio::null())

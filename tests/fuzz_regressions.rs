@@ -3,30 +3,15 @@
 //! is marked `#[ignore = "engine bug: ..."]` so the suite stays green; run them with
 //! `cargo test --test fuzz_regressions -- --include-ignored`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use wsmachine::{Connection, Event, Failure, Options, ServerConfig, State};
-
-/// Live heap bytes, for the memory regressions (the fuzz targets use the same counter).
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the counter is bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Relaxed);
-        // SAFETY: the caller's layout, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: allocated above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod counting_alloc;
+    pub mod pair;
 }
 
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use support::counting_alloc::live;
+use support::pair::events;
+use wsmachine::{Connection, Event, Failure, Options, ServerConfig, State};
 
 /// A valid Upgrade request whose last header line ends in a bare LF, so that the head
 /// ends (for httparse, RFC 7230 §3.5 tolerance) at `\n\r\n`, before any CRLF CRLF.
@@ -38,10 +23,6 @@ fn text_frame_with_crlfcrlf() -> Vec<u8> {
     let mut f = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
     f.extend_from_slice(payload);
     f
-}
-
-fn events(c: &mut Connection) -> Vec<Event> {
-    std::iter::from_fn(|| c.poll_event()).collect()
 }
 
 /// Found by `handshake_server` (invariant: the bytes after the head are frames, nothing is
@@ -107,7 +88,7 @@ fn connection_server_input_while_awaiting_accept_is_bounded() {
     request.extend_from_slice(b"\r\n\r\n");
     server.receive(&request);
     assert!(matches!(server.poll_event(), Some(Event::Request(_))));
-    let before = LIVE.load(Relaxed);
+    let before = live();
     let chunk = [0x82u8; 1024];
     for _ in 0..4096 {
         server.receive(&chunk);
@@ -121,7 +102,7 @@ fn connection_server_input_while_awaiting_accept_is_bounded() {
             break;
         }
     }
-    let held = LIVE.load(Relaxed).saturating_sub(before);
+    let held = (live() - before).max(0);
     assert!(
         held < 64 * 1024,
         "the connection holds {held} bytes of input with 1 KiB limits"

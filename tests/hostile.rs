@@ -13,10 +13,15 @@
 //! itself only writes bytes. `--nocapture` prints the RSS figures of every probe.
 #![cfg(all(target_os = "linux", feature = "deflate"))]
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+}
 
-use c_support::{c_programs, proc_status_kib, Got, RustEchoServer, Server, WsClient};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -24,6 +29,9 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
+use support::client::{Got, WsClient};
+use support::programs::{c_programs, rust_example_release};
+use support::servers::{proc_status_kib, RustEchoServer, Server};
 use wsmachine::frame::{write_frame, FrameHeader, OpCode, RSV1};
 
 /// The echo servers' message and frame limit (`examples/common/echo.rs`, `echo_server.c`).
@@ -50,7 +58,7 @@ impl Echo {
     fn start(kind: Kind, ping_ms: u64) -> Echo {
         let echo = match kind {
             Kind::Rust => {
-                let program = c_support::rust_example_release("wsmachine", "echo_server");
+                let program = rust_example_release("wsmachine", "echo_server");
                 Echo::Rust(RustEchoServer::start_program_with(
                     program,
                     &["--ping-interval-ms", &ping_ms.to_string()],
@@ -152,7 +160,7 @@ impl Memory {
 fn against_both(ping_ms: u64, deadline: Duration, probe: fn(&Echo, Kind)) {
     // The programs are built first: a release build of the Rust one takes minutes on a
     // fresh checkout, which is not the probe's time.
-    c_support::rust_example_release("wsmachine", "echo_server");
+    rust_example_release("wsmachine", "echo_server");
     c_programs(false);
     for kind in [Kind::Rust, Kind::C] {
         let (tx, rx) = mpsc::channel();

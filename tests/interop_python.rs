@@ -11,20 +11,23 @@
 //! Nothing is installed here. Without `python3` or its `websockets` module the tests print
 //! a skip line and pass, except under `CI=true`, where they fail.
 
-mod child_process;
-#[path = "../examples/common/mod.rs"]
-mod examples_common;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod examples;
+    pub mod process;
+    pub mod python;
+    pub mod skip;
+}
 
-use child_process::{run_with_timeout, skip};
-use examples_common::driver::Driver;
-use examples_common::echo::{self, Outcome, Report};
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::Duration;
+use support::examples::driver::Driver;
+use support::examples::echo::{self, Outcome, Report};
+use support::{python, skip};
 use wsmachine::{ClientConfig, CloseCode, Connection, Event};
 
 const LARGE: usize = 4 << 20;
@@ -33,29 +36,9 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ----- environment -----
 
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
-}
-
 /// Whether python3 with `websockets` is here; if not, skips (or fails under CI=true).
 fn python_ready() -> bool {
-    let probe = Command::new("python3")
-        .args(["-c", "import websockets; print(websockets.__version__)"])
-        .output();
-    let reason = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "the Python websockets module is missing ({}); pip install websockets",
-            String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or("")
-        ),
-        Err(e) => format!("python3 cannot be run: {e}"),
-    };
-    skip("interop_python", &reason);
-    false
+    skip::ready(python::websockets())
 }
 
 /// Runs `f` on its own thread, failing the test if it takes longer than `TEST_TIMEOUT`.
@@ -93,27 +76,11 @@ fn start_echo_server() -> (u16, Receiver<Outcome>) {
     (port, rx)
 }
 
-fn run_python(script: &str, args: &[&str]) -> Output {
-    run_with_timeout(
-        Command::new("python3")
-            .arg(python_dir().join(script))
-            .args(args),
-        TEST_TIMEOUT,
-    )
-}
-
 /// Runs one scenario of `echo_client.py` against our server and returns the server's
 /// outcome for each of the `connections` it opened, in order of closing.
 fn python_client(scenario: &str, connections: usize) -> Vec<Outcome> {
     let (port, outcomes) = start_echo_server();
-    let out = run_python("echo_client.py", &[&port.to_string(), scenario]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.starts_with(&format!("ok {scenario}")),
-        "python client failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python::echo_client(port, scenario, TEST_TIMEOUT);
     (0..connections)
         .map(|_| outcomes.recv_timeout(Duration::from_secs(10)).unwrap())
         .collect()
@@ -223,7 +190,7 @@ impl PythonServer {
 
     fn start_script(script: &str) -> Self {
         let mut child = Command::new("python3")
-            .arg(python_dir().join(script))
+            .arg(python::dir().join(script))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

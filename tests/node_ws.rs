@@ -13,23 +13,26 @@
 //! Without Node or the npm packages of `tests/js` (`npm ci`) the tests print a SKIP line and
 //! pass, except under `CI=true`, where they fail.
 
-mod c_support;
-mod child_process;
-#[path = "../examples/common/mod.rs"]
-mod examples_common;
-#[path = "js/support.rs"]
-mod support;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod examples;
+    pub mod js;
+    pub mod process;
+    pub mod programs;
+    pub mod skip;
+}
 
-use child_process::describe;
-use examples_common::driver::Driver;
-use examples_common::echo;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpStream;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use support::{node, ready, Process, GREETING, PEER_TIMEOUT};
+use support::examples::driver::Driver;
+use support::examples::echo;
+use support::js::{self, node, Process, GREETING, PEER_TIMEOUT};
+use support::process::describe;
+use support::programs;
 use wsmachine::{ClientConfig, CloseCode, Connection, Event, MessageKind, Options};
 
 /// The echo servers' keepalive interval here: the client's keepalive scenario idles 4.5 s,
@@ -49,8 +52,8 @@ const ALL_SCENARIOS: [&str; 10] = [
     "terminate",
 ];
 
-fn node_ready(test: &str) -> bool {
-    ready(test, &[support::node_packages])
+fn node_ready() -> bool {
+    js::ready(&[js::node_packages])
 }
 
 // ----- its client, our servers -----
@@ -124,13 +127,13 @@ fn check_ws_client(results: &HashMap<String, Value>, deflate: bool) {
 }
 
 fn rust_echo_server() -> (Process, u16) {
-    let example = c_support::rust_example("echo_server");
-    support::rust_echo_server(&example, &["--ping-interval-ms", &PING_MS.to_string()])
+    let example = programs::rust_example("echo_server");
+    js::rust_echo_server(&example, &["--ping-interval-ms", &PING_MS.to_string()])
 }
 
 #[test]
 fn ws_client_against_the_rust_echo_server() {
-    if !node_ready("ws_client_against_the_rust_echo_server") {
+    if !node_ready() {
         return;
     }
     let (mut server, port) = rust_echo_server();
@@ -167,12 +170,12 @@ fn ws_client_against_the_rust_echo_server() {
 /// The same echo server on tokio (`wsmachine-tokio`'s `tokio_echo_server`).
 #[test]
 fn ws_client_against_the_tokio_echo_server() {
-    if !node_ready("ws_client_against_the_tokio_echo_server") {
+    if !node_ready() {
         return;
     }
-    let example = c_support::tokio_example("tokio_echo_server");
+    let example = programs::tokio_example("tokio_echo_server");
     let (mut server, port) =
-        support::rust_echo_server(&example, &["--ping-interval-ms", &PING_MS.to_string()]);
+        js::rust_echo_server(&example, &["--ping-interval-ms", &PING_MS.to_string()]);
     let results = ws_client(port, true, &ALL_SCENARIOS);
     check_ws_client(&results, true);
     for code in [4000, 1005, 4001, 1006, 4003, 1000] {
@@ -186,7 +189,7 @@ fn ws_client_against_the_tokio_echo_server() {
 
 #[test]
 fn ws_client_without_permessage_deflate_against_the_rust_echo_server() {
-    if !node_ready("ws_client_without_permessage_deflate_against_the_rust_echo_server") {
+    if !node_ready() {
         return;
     }
     let (_server, port) = rust_echo_server();
@@ -196,16 +199,16 @@ fn ws_client_without_permessage_deflate_against_the_rust_echo_server() {
 
 #[test]
 fn ws_client_against_the_c_echo_server() {
-    if !node_ready("ws_client_against_the_c_echo_server") {
+    if !node_ready() {
         return;
     }
-    let program = c_support::c_programs(false).join("echo_server");
-    let (mut server, port) = support::c_echo_server(&program, PING_MS);
+    let program = programs::c_programs(false).join("echo_server");
+    let (mut server, port) = js::c_echo_server(&program, PING_MS);
     let results = ws_client(port, true, &ALL_SCENARIOS);
     check_ws_client(&results, true);
     let results = ws_client(port, false, &["text", "large", "fragmented"]);
     check_ws_client(&results, false);
-    support::terminate(&mut server);
+    js::terminate(&mut server);
     let exit = server.wait_for(|l| l.contains("echo server: served"), PEER_TIMEOUT);
     assert!(
         exit.contains("served 13 connections") && !exit.contains(" 0 pongs"),
@@ -218,12 +221,12 @@ fn ws_client_against_the_c_echo_server() {
 /// `ws_server.js` on an ephemeral port; permessage-deflate accepted if `deflate`.
 fn ws_server(deflate: bool) -> (Process, u16) {
     let mut cmd = Command::new("node");
-    cmd.current_dir(support::js_dir()).arg("ws_server.js");
+    cmd.current_dir(js::js_dir()).arg("ws_server.js");
     if deflate {
         cmd.arg("--deflate");
     }
     let (process, line) = Process::start(cmd, "listening on 127.0.0.1:");
-    let port = child_process::listening_port(&line)
+    let port = support::process::listening_port(&line)
         .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
     (process, port)
 }
@@ -375,7 +378,7 @@ fn echo_against_ws_server(deflate: bool) {
 
 #[test]
 fn rust_client_against_ws_server_with_permessage_deflate() {
-    if !node_ready("rust_client_against_ws_server_with_permessage_deflate") {
+    if !node_ready() {
         return;
     }
     echo_against_ws_server(true);
@@ -383,7 +386,7 @@ fn rust_client_against_ws_server_with_permessage_deflate() {
 
 #[test]
 fn rust_client_against_ws_server_without_permessage_deflate() {
-    if !node_ready("rust_client_against_ws_server_without_permessage_deflate") {
+    if !node_ready() {
         return;
     }
     echo_against_ws_server(false);
@@ -391,7 +394,7 @@ fn rust_client_against_ws_server_without_permessage_deflate() {
 
 #[test]
 fn rust_client_reassembles_ws_servers_fragmented_messages() {
-    if !node_ready("rust_client_reassembles_ws_servers_fragmented_messages") {
+    if !node_ready() {
         return;
     }
     let (mut server, port) = ws_server(true);
@@ -417,7 +420,7 @@ fn rust_client_reassembles_ws_servers_fragmented_messages() {
 
 #[test]
 fn rust_client_and_ws_server_ping_each_other() {
-    if !node_ready("rust_client_and_ws_server_ping_each_other") {
+    if !node_ready() {
         return;
     }
     let (mut server, port) = ws_server(false);
@@ -454,7 +457,7 @@ fn rust_client_and_ws_server_ping_each_other() {
 
 #[test]
 fn ws_server_close_paths_seen_by_rust_client() {
-    if !node_ready("ws_server_close_paths_seen_by_rust_client") {
+    if !node_ready() {
         return;
     }
     let (mut server, port) = ws_server(true);
@@ -507,7 +510,7 @@ fn ws_server_close_paths_seen_by_rust_client() {
 /// Our keepalive pings reach an idle ws server, which answers each with a pong.
 #[test]
 fn rust_clients_keepalive_pings_are_answered_by_ws_server() {
-    if !node_ready("rust_clients_keepalive_pings_are_answered_by_ws_server") {
+    if !node_ready() {
         return;
     }
     let (mut server, port) = ws_server(false);

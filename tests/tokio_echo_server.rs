@@ -5,14 +5,24 @@
 //! run against it in `tests/node_ws.rs` and `tests/browser.rs`, the Autobahn TestSuite in
 //! `tests/autobahn.rs`.
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod python;
+    pub mod servers;
+    pub mod skip;
+}
 
-use c_support::{python_websockets_ready, tokio_example, RustEchoServer, WsClient};
-use child_process::skip;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use support::client::{Got, WsClient};
+use support::programs::tokio_example;
+use support::servers::RustEchoServer;
+use support::{python, skip};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -25,11 +35,13 @@ fn start(args: &[&str]) -> (RustEchoServer, u16) {
 
 #[test]
 fn python_websockets_against_the_tokio_echo_server() {
-    if let Err(reason) = python_websockets_ready() {
-        return skip("python_websockets_against_the_tokio_echo_server", &reason);
+    if !skip::ready(python::websockets()) {
+        return;
     }
     let (_server, port) = start(&[]);
-    c_support::python_echo_scenarios(port, TIMEOUT);
+    for scenario in python::ECHO_SCENARIOS {
+        python::echo_client(port, scenario, TIMEOUT);
+    }
 }
 
 #[test]
@@ -39,12 +51,12 @@ fn the_blocking_client_gets_its_echoes_and_a_plain_get_gets_the_page() {
     client.send_text("text ✓").unwrap();
     assert_eq!(
         client.next(TIMEOUT).unwrap(),
-        Some(c_support::Got::Text("text ✓".into()))
+        Some(Got::Text("text ✓".into()))
     );
     client.send_binary(&[0, 159, 255]).unwrap();
     assert_eq!(
         client.next(TIMEOUT).unwrap(),
-        Some(c_support::Got::Binary(vec![0, 159, 255]))
+        Some(Got::Binary(vec![0, 159, 255]))
     );
 
     let mut http = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -97,6 +109,6 @@ fn keepalive_drops_a_silent_client() {
     client.send_text("still here").unwrap();
     assert_eq!(
         client.next(TIMEOUT).unwrap(),
-        Some(c_support::Got::Text("still here".into()))
+        Some(Got::Text("still here".into()))
     );
 }

@@ -2,14 +2,22 @@
 //! line by line for a session of a text, a binary, a ping and a close (the peer's address
 //! and the time column are cut off).
 
-mod c_support;
-mod child_process;
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod client;
+    pub mod examples;
+    pub mod process;
+    pub mod programs;
+    pub mod servers;
+}
 
-use c_support::{c_programs, rust_example, Got, Server, WsClient};
-use child_process::KillOnDrop;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use support::client::{Got, WsClient};
+use support::process::KillOnDrop;
+use support::programs::{c_programs, rust_example};
+use support::servers::Server;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -26,7 +34,7 @@ fn session(port: u16) {
         client.next(TIMEOUT).unwrap(),
         Some(Got::Binary(vec![1, 2, 0xff]))
     );
-    client.conn.send_ping(b"p").unwrap();
+    client.conn().send_ping(b"p").unwrap();
     client.send_text("after ping").unwrap();
     assert_eq!(
         client.next(TIMEOUT).unwrap(),

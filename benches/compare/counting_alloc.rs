@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// Forwards to [`System`], counting calls and live bytes while [`Counting`] is active.
-pub struct CountingAlloc;
+pub(crate) struct CountingAlloc;
 
 static ON: AtomicBool = AtomicBool::new(false);
 /// `alloc` and `realloc` calls: each is one trip to the allocator for fresh memory.
@@ -58,7 +58,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
 /// What the allocator saw between [`Counting::start`] and [`Counting::stop`].
 #[derive(Debug, Clone, Copy)]
-pub struct Counted {
+pub(crate) struct Counted {
     /// Calls to `alloc`/`alloc_zeroed`/`realloc`.
     pub allocs: u64,
     /// Bytes still held (allocated minus freed) at `stop`.
@@ -66,11 +66,11 @@ pub struct Counted {
 }
 
 /// A counting window. Only one may be open at a time (the bench is single-threaded).
-pub struct Counting(());
+pub(crate) struct Counting(());
 
 impl Counting {
     /// Resets the counters and starts counting.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         ALLOCS.store(0, Relaxed);
         LIVE.store(0, Relaxed);
         ON.store(true, Relaxed);
@@ -78,7 +78,7 @@ impl Counting {
     }
 
     /// Stops counting and returns what was seen.
-    pub fn stop(self) -> Counted {
+    pub(crate) fn stop(self) -> Counted {
         ON.store(false, Relaxed);
         Counted {
             allocs: ALLOCS.load(Relaxed),

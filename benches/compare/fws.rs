@@ -10,7 +10,7 @@ use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, Role, WebSocket}
 use tokio::runtime::Runtime;
 
 /// The runtime every pass runs on (one `block_on` per pass).
-pub fn runtime() -> Runtime {
+pub(crate) fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("tokio runtime")
@@ -31,7 +31,7 @@ fn tally_frame(tally: &mut Tally, job: &DecodeJob<'_>, full: bool, frame: &Frame
 
 /// One server-side pass over `job`: `read_frame()` per message, through `FragmentCollector`
 /// when messages are fragmented (its raw API hands out frames, not messages).
-pub fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
+pub(crate) fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
     rt.block_on(async {
         let ws = WebSocket::after_handshake(Replay::new(job.stream, job.chunk), Role::Server);
         let mut tally = Tally::default();
@@ -54,7 +54,7 @@ pub fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
 
 /// One client-side pass: `write_frame` per message, from a borrowed payload (the library
 /// copies it to mask it, as it must not mask the caller's buffer in place).
-pub fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
+pub(crate) fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
     rt.block_on(async {
         let mut ws = WebSocket::after_handshake(sink, Role::Client);
         for _ in 0..job.count {
@@ -67,7 +67,7 @@ pub fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
 }
 
 /// A fresh server-side connection, and one after a message went through.
-pub fn idle<'a>(rt: &Runtime, message: &'a [u8]) -> WebSocket<Replay<'a>> {
+pub(crate) fn idle<'a>(rt: &Runtime, message: &'a [u8]) -> WebSocket<Replay<'a>> {
     let mut ws = WebSocket::after_handshake(Replay::new(message, 64 << 10), Role::Server);
     if !message.is_empty() {
         rt.block_on(async {

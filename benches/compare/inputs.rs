@@ -4,20 +4,20 @@
 
 /// The two kinds of data message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Text,
     Binary,
 }
 
 /// A deterministic xorshift generator for payload bytes and masking keys.
-pub struct XorShift(u64);
+pub(crate) struct XorShift(u64);
 
 impl XorShift {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed | 1)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -26,7 +26,7 @@ impl XorShift {
         x
     }
 
-    pub fn fill(&mut self, buf: &mut [u8]) {
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
             let word = self.next_u64().to_le_bytes();
             chunk.copy_from_slice(&word[..chunk.len()]);
@@ -42,7 +42,7 @@ const TEXT_SEED: &str = "Привет, сервер! Hello, server. Съешь �
 
 /// `len` bytes of valid UTF-8 text (the seed repeated, cut at a character boundary and
 /// padded with spaces).
-pub fn text(len: usize) -> Vec<u8> {
+pub(crate) fn text(len: usize) -> Vec<u8> {
     let mut s = String::with_capacity(len + TEXT_SEED.len());
     while s.len() < len {
         s.push_str(TEXT_SEED);
@@ -60,14 +60,14 @@ pub fn text(len: usize) -> Vec<u8> {
 }
 
 /// `len` pseudo-random bytes.
-pub fn binary(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn binary(len: usize, seed: u64) -> Vec<u8> {
     let mut v = vec![0u8; len];
     XorShift::new(seed).fill(&mut v);
     v
 }
 
 /// The plaintext of one message of `kind`.
-pub fn plaintext(kind: Kind, len: usize) -> Vec<u8> {
+pub(crate) fn plaintext(kind: Kind, len: usize) -> Vec<u8> {
     match kind {
         Kind::Text => text(len),
         Kind::Binary => binary(len, 0x5eed_0000 + len as u64),
@@ -81,7 +81,13 @@ const OP_BINARY: u8 = 0x2;
 
 /// Appends one frame: FIN, opcode, the shortest length form, and the payload masked with
 /// `key` when given.
-pub fn push_frame(out: &mut Vec<u8>, fin: bool, opcode: u8, key: Option<[u8; 4]>, payload: &[u8]) {
+pub(crate) fn push_frame(
+    out: &mut Vec<u8>,
+    fin: bool,
+    opcode: u8,
+    key: Option<[u8; 4]>,
+    payload: &[u8],
+) {
     out.push(if fin { 0x80 } else { 0 } | opcode);
     let mask_bit = if key.is_some() { 0x80 } else { 0 };
     let len = payload.len();
@@ -105,7 +111,7 @@ pub fn push_frame(out: &mut Vec<u8>, fin: bool, opcode: u8, key: Option<[u8; 4]>
 
 /// The bytes of a frame header for a payload of `len` (masked or not): what an encoder
 /// must add to each message.
-pub fn header_len(len: usize, masked: bool) -> usize {
+pub(crate) fn header_len(len: usize, masked: bool) -> usize {
     let base = if len < 126 {
         2
     } else if len <= 0xffff {
@@ -119,7 +125,12 @@ pub fn header_len(len: usize, masked: bool) -> usize {
 /// The stream a client sends for `count` messages of `message` bytes, each split into frames
 /// of at most `fragment` bytes (one frame per message when `None`), every frame masked with
 /// its own key.
-pub fn client_stream(kind: Kind, message: &[u8], count: usize, fragment: Option<usize>) -> Vec<u8> {
+pub(crate) fn client_stream(
+    kind: Kind,
+    message: &[u8],
+    count: usize,
+    fragment: Option<usize>,
+) -> Vec<u8> {
     let frame_len = fragment.unwrap_or(message.len()).max(1);
     let frames_per_msg = message.len().div_ceil(frame_len).max(1);
     let mut out =
@@ -150,7 +161,7 @@ fn mask_key(rng: &mut XorShift) -> [u8; 4] {
 }
 
 /// One decoded frame of a stream, for checking what encoders wrote.
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub fin: bool,
     pub opcode: u8,
     pub masked: bool,
@@ -159,7 +170,7 @@ pub struct Parsed {
 
 /// Parses a stream of complete frames (unmasking them); panics on anything malformed, as
 /// the encoders under test must never write that.
-pub fn parse_frames(mut buf: &[u8]) -> Vec<Parsed> {
+pub(crate) fn parse_frames(mut buf: &[u8]) -> Vec<Parsed> {
     let mut frames = Vec::new();
     while !buf.is_empty() {
         assert!(buf.len() >= 2, "truncated frame header");

@@ -5,7 +5,7 @@ use crate::inputs::Kind;
 use bytes::Bytes;
 
 /// Server-side decoding: `stream` holds `count` masked messages of `plaintext`.
-pub struct DecodeJob<'a> {
+pub(crate) struct DecodeJob<'a> {
     pub kind: Kind,
     pub stream: &'a [u8],
     pub plaintext: &'a [u8],
@@ -18,7 +18,7 @@ pub struct DecodeJob<'a> {
 }
 
 /// Client-side encoding: `count` binary messages of `payload`, masked.
-pub struct EncodeJob<'a> {
+pub(crate) struct EncodeJob<'a> {
     pub payload: &'a [u8],
     /// The same payload as the owned handle tungstenite's `Message` takes (cloning it is a
     /// reference-count increment, as for an application that already holds `Bytes`).
@@ -28,7 +28,7 @@ pub struct EncodeJob<'a> {
 
 /// What a library delivered during a decode pass.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub messages: u64,
     pub bytes: u64,
     /// A cheap fingerprint of each message (length, first and last byte), summed.
@@ -38,7 +38,14 @@ pub struct Tally {
 impl Tally {
     /// Counts one delivered message; with `full`, compares every byte with the plaintext.
     #[inline]
-    pub fn add(&mut self, kind: Kind, got: Kind, msg: &[u8], job: &DecodeJob<'_>, full: bool) {
+    pub(crate) fn add(
+        &mut self,
+        kind: Kind,
+        got: Kind,
+        msg: &[u8],
+        job: &DecodeJob<'_>,
+        full: bool,
+    ) {
         assert_eq!(got, kind, "message of the wrong kind");
         if full {
             assert!(
@@ -53,7 +60,7 @@ impl Tally {
     }
 
     /// What a pass over `job` must deliver.
-    pub fn expected(job: &DecodeJob<'_>) -> Self {
+    pub(crate) fn expected(job: &DecodeJob<'_>) -> Self {
         let n = job.count as u64;
         Self {
             messages: n,

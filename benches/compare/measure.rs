@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 /// Seconds per pass of `pass`, measured over at least `min` after one warm-up pass.
-pub fn seconds_per_pass(min: Duration, mut pass: impl FnMut()) -> f64 {
+pub(crate) fn seconds_per_pass(min: Duration, mut pass: impl FnMut()) -> f64 {
     let start = Instant::now();
     pass();
     let warm = start.elapsed().as_secs_f64().max(1e-9);
@@ -17,7 +17,7 @@ pub fn seconds_per_pass(min: Duration, mut pass: impl FnMut()) -> f64 {
 }
 
 /// The median of `values` (the mean of the middle two for an even count); NaN when empty.
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return f64::NAN;
@@ -32,7 +32,7 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// The smallest and largest of `values`, ignoring NaN.
-pub fn range(values: &[f64]) -> (f64, f64) {
+pub(crate) fn range(values: &[f64]) -> (f64, f64) {
     values
         .iter()
         .copied()

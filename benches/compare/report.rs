@@ -34,7 +34,7 @@ fn ratios(r: &RowResult, ws: Lib, other: Lib) -> Vec<f64> {
 }
 
 /// Per-run speed-ups of `ws` over the fastest peer of the same run; empty when no peer ran.
-pub fn vs_fastest(r: &RowResult, ws: Lib) -> Vec<f64> {
+pub(crate) fn vs_fastest(r: &RowResult, ws: Lib) -> Vec<f64> {
     let ran: Vec<&Vec<f64>> = Lib::PEERS
         .iter()
         .map(|p| &r.secs[p.index()])
@@ -76,7 +76,7 @@ fn fmt_ratio(values: &[f64]) -> String {
 
 /// Whether the median ratios of `ws` meet the row's target; `None` when it or a needed
 /// yardstick was not run.
-pub fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
+pub(crate) fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
     let fastest = median(&vs_fastest(r, ws));
     if fastest.is_nan() {
         return None;
@@ -92,7 +92,7 @@ pub fn met(w: &Workload, r: &RowResult, ws: Lib) -> Option<bool> {
     Some(ok)
 }
 
-pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
+pub(crate) fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
     let mut out = String::new();
     out.push_str(
         "| workload | **wsmachine** | wsmachine owned | wsmachine copy | tungstenite \
@@ -143,7 +143,7 @@ pub fn throughput_table(rows: &[(&Workload, RowResult)]) -> String {
     out
 }
 
-pub fn alloc_table(rows: &[(&Workload, RowResult)]) -> String {
+pub(crate) fn alloc_table(rows: &[(&Workload, RowResult)]) -> String {
     let libs = [
         Lib::Wsmachine,
         Lib::WsmachineOwned,
@@ -174,7 +174,7 @@ pub fn alloc_table(rows: &[(&Workload, RowResult)]) -> String {
     out
 }
 
-pub fn idle_table(idle: &Idle) -> String {
+pub(crate) fn idle_table(idle: &Idle) -> String {
     let mut out = String::from(
         "| idle connection | wsmachine | tungstenite | fastwebsockets | tokio-websockets | target | met? |\n\
          |---|--:|--:|--:|--:|---|---|\n",

@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 
 /// The contestants; `Memcpy` is the yardstick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lib {
+pub(crate) enum Lib {
     /// The headline: reads from the in-memory socket straight into the engine's buffer
     /// (`receive_buffer` + `commit_received`), `poll_event_ref` (messages lent until the next
     /// call).
@@ -32,10 +32,10 @@ pub enum Lib {
 }
 
 /// How many [`Lib`]s there are.
-pub const LIBS: usize = 7;
+pub(crate) const LIBS: usize = 7;
 
 impl Lib {
-    pub const ALL: [Lib; LIBS] = [
+    pub(crate) const ALL: [Lib; LIBS] = [
         Lib::Wsmachine,
         Lib::WsmachineOwned,
         Lib::WsmachineCopy,
@@ -46,9 +46,10 @@ impl Lib {
     ];
 
     /// The peers wsmachine is compared with; ratios are against the fastest of them.
-    pub const PEERS: [Lib; 3] = [Lib::Tungstenite, Lib::Fastwebsockets, Lib::TokioWebsockets];
+    pub(crate) const PEERS: [Lib; 3] =
+        [Lib::Tungstenite, Lib::Fastwebsockets, Lib::TokioWebsockets];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Lib::Wsmachine => "wsmachine",
             Lib::WsmachineOwned => "wsmachine-owned",
@@ -60,18 +61,18 @@ impl Lib {
         }
     }
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 
     /// A variant of wsmachine that differs from [`Lib::Wsmachine`] only on the receiving side.
-    pub fn is_receive_variant(self) -> bool {
+    pub(crate) fn is_receive_variant(self) -> bool {
         matches!(self, Lib::WsmachineOwned | Lib::WsmachineCopy)
     }
 }
 
 /// How a run is set up (from the command line and environment).
-pub struct Settings {
+pub(crate) struct Settings {
     pub runs: usize,
     /// Interleaved samples per library in one run (the best one counts).
     pub rounds: usize,
@@ -84,7 +85,7 @@ pub struct Settings {
 }
 
 /// What a row measured.
-pub struct RowResult {
+pub(crate) struct RowResult {
     /// Seconds per pass, per library (indexed by [`Lib::index`]), one entry per run; empty
     /// for a library not run.
     pub secs: [Vec<f64>; LIBS],
@@ -95,7 +96,7 @@ pub struct RowResult {
 }
 
 /// Measures `w` with every library in `s.libs`.
-pub fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
+pub(crate) fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
     match w.op {
         Op::Decode {
             kind,
@@ -287,7 +288,7 @@ fn rotated(libs: &[Lib], run: usize) -> impl Iterator<Item = &Lib> {
 }
 
 /// Heap held by an idle connection, per library: wsmachine, then the [`Lib::PEERS`].
-pub struct Idle {
+pub(crate) struct Idle {
     /// Right after the connection is set up (handshake done elsewhere).
     pub fresh: [i64; 4],
     /// After one 1 KiB message went through and was handed out.
@@ -300,7 +301,7 @@ pub struct Idle {
     pub event_ref_size: usize,
 }
 
-pub fn idle(rt: &Runtime) -> Idle {
+pub(crate) fn idle(rt: &Runtime) -> Idle {
     let plaintext = inputs::plaintext(Kind::Binary, 1024);
     let message = inputs::client_stream(Kind::Binary, &plaintext, 1, None);
     let m = message.as_slice();

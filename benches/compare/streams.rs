@@ -9,21 +9,21 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The write side: counts bytes, and keeps them when asked (for checking an encoder's output).
 #[derive(Default)]
-pub struct Sink {
+pub(crate) struct Sink {
     pub written: u64,
     pub kept: Option<Vec<u8>>,
 }
 
 impl Sink {
     /// A sink that keeps a copy of everything written.
-    pub fn keeping() -> Self {
+    pub(crate) fn keeping() -> Self {
         Self {
             written: 0,
             kept: Some(Vec::new()),
         }
     }
 
-    pub fn put(&mut self, buf: &[u8]) {
+    pub(crate) fn put(&mut self, buf: &[u8]) {
         self.written += buf.len() as u64;
         if let Some(kept) = &mut self.kept {
             kept.extend_from_slice(buf);
@@ -100,7 +100,7 @@ impl AsyncWrite for Sink {
 
 /// A duplex stream whose read side replays `data` at most `chunk` bytes per read (as a
 /// socket returns what one `recv` got) and whose write side is a [`Sink`].
-pub struct Replay<'a> {
+pub(crate) struct Replay<'a> {
     data: &'a [u8],
     pos: usize,
     chunk: usize,
@@ -108,7 +108,7 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    pub fn new(data: &'a [u8], chunk: usize) -> Self {
+    pub(crate) fn new(data: &'a [u8], chunk: usize) -> Self {
         Self {
             data,
             pos: 0,

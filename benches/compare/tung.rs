@@ -8,7 +8,7 @@ use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::Message;
 
 /// One server-side pass over `job`: `read()` until every message came out.
-pub fn decode(job: &DecodeJob<'_>, full: bool) -> Tally {
+pub(crate) fn decode(job: &DecodeJob<'_>, full: bool) -> Tally {
     let mut ws = WebSocket::from_raw_socket(Replay::new(job.stream, job.chunk), Role::Server, None);
     let mut tally = Tally::default();
     while tally.messages < job.count as u64 {
@@ -22,7 +22,7 @@ pub fn decode(job: &DecodeJob<'_>, full: bool) -> Tally {
 }
 
 /// One client-side pass: `send` (write + flush) per message.
-pub fn encode(job: &EncodeJob<'_>, sink: Sink) -> Sink {
+pub(crate) fn encode(job: &EncodeJob<'_>, sink: Sink) -> Sink {
     let mut ws = WebSocket::from_raw_socket(sink, Role::Client, None);
     for _ in 0..job.count {
         ws.send(Message::Binary(job.payload_bytes.clone()))
@@ -32,7 +32,7 @@ pub fn encode(job: &EncodeJob<'_>, sink: Sink) -> Sink {
 }
 
 /// A fresh server-side connection, and one after a message went through.
-pub fn idle(message: &[u8]) -> WebSocket<Replay<'_>> {
+pub(crate) fn idle(message: &[u8]) -> WebSocket<Replay<'_>> {
     let mut ws = WebSocket::from_raw_socket(Replay::new(message, 64 << 10), Role::Server, None);
     if !message.is_empty() {
         ws.read().expect("tungstenite read");

@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 use tokio_websockets::{ClientBuilder, Message, ServerBuilder, WebSocketStream};
 
 /// One server-side pass over `job`: `next()` per message (the stream reassembles fragments).
-pub fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
+pub(crate) fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
     rt.block_on(async {
         let mut ws = ServerBuilder::new().serve(Replay::new(job.stream, job.chunk));
         let mut tally = Tally::default();
@@ -35,7 +35,7 @@ pub fn decode(rt: &Runtime, job: &DecodeJob<'_>, full: bool) -> Tally {
 
 /// One client-side pass: `send` (queue + flush) per message, from the owned payload handle
 /// (a reference-count increment, as for tungstenite).
-pub fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
+pub(crate) fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
     rt.block_on(async {
         let mut ws = ClientBuilder::new().take_over(sink);
         for _ in 0..job.count {
@@ -48,7 +48,7 @@ pub fn encode(rt: &Runtime, job: &EncodeJob<'_>, sink: Sink) -> Sink {
 }
 
 /// A fresh server-side connection, and one after a message went through.
-pub fn idle<'a>(rt: &Runtime, message: &'a [u8]) -> WebSocketStream<Replay<'a>> {
+pub(crate) fn idle<'a>(rt: &Runtime, message: &'a [u8]) -> WebSocketStream<Replay<'a>> {
     let mut ws = ServerBuilder::new().serve(Replay::new(message, 64 << 10));
     if !message.is_empty() {
         rt.block_on(async {

@@ -5,7 +5,7 @@ use crate::inputs::Kind;
 
 /// What a row measures.
 #[derive(Debug, Clone, Copy)]
-pub enum Op {
+pub(crate) enum Op {
     /// A server decodes `count` masked messages of `len` bytes, each in frames of at most
     /// `fragment` bytes (one frame when `None`).
     Decode {
@@ -20,7 +20,7 @@ pub enum Op {
 
 /// How a row's throughput reads best.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     /// Messages per second (small messages, where per-message cost dominates).
     Messages,
     /// Payload bytes per second.
@@ -30,14 +30,14 @@ pub enum Unit {
 /// The minimum speed-up over the fastest peer in the same run (issue 11), and over `memcpy`
 /// of the same bytes (0 when the row sets none).
 #[derive(Debug, Clone, Copy)]
-pub struct Target {
+pub(crate) struct Target {
     pub vs_fastest: f64,
     pub vs_memcpy: f64,
     /// The target as the issue words it.
     pub text: &'static str,
 }
 
-pub struct Workload {
+pub(crate) struct Workload {
     pub name: &'static str,
     pub op: Op,
     pub unit: Unit,
@@ -46,14 +46,14 @@ pub struct Workload {
 
 impl Workload {
     /// Messages per pass.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         match self.op {
             Op::Decode { count, .. } | Op::Encode { count, .. } => count,
         }
     }
 
     /// Payload bytes per message.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self.op {
             Op::Decode { len, .. } | Op::Encode { len, .. } => len,
         }
@@ -65,7 +65,7 @@ const MIB: usize = 1 << 20;
 
 /// Every row, with message counts chosen so that each pass moves about 32 MiB (beyond the
 /// caches, as a busy server's input is), divided by `scale` for quick or profiling runs.
-pub fn all(scale: usize) -> Vec<Workload> {
+pub(crate) fn all(scale: usize) -> Vec<Workload> {
     let n = |count: usize| (count / scale.max(1)).max(4);
     let decode = |kind, len, count, fragment| Op::Decode {
         kind,

@@ -11,7 +11,7 @@ use wsmachine::{Connection, Event, EventRef, Options, Role, Upgraded};
 
 /// A connection whose handshake happened elsewhere, with the default options, its `Open`
 /// event drained.
-pub fn open(role: Role) -> Connection {
+pub(crate) fn open(role: Role) -> Connection {
     let mut conn =
         Connection::from_upgraded(Upgraded::new(role, Options::default())).expect("from_upgraded");
     assert!(matches!(conn.poll_event(), Some(Event::Open { .. })));
@@ -21,7 +21,7 @@ pub fn open(role: Role) -> Connection {
 
 /// Where wsmachine's input comes from in a decode pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Feed {
+pub(crate) enum Feed {
     /// Each read goes from the in-memory socket straight into the room `receive_buffer`
     /// lends (the copy every `read(2)` makes, and the only one), then `commit_received`.
     InPlace,
@@ -32,7 +32,7 @@ pub enum Feed {
 
 /// How the messages are drained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drain {
+pub(crate) enum Drain {
     /// `poll_event_ref`: messages lent until the next call.
     Ref,
     /// `poll_event`: owned messages, the same contract as tungstenite's and
@@ -41,7 +41,7 @@ pub enum Drain {
 }
 
 /// One server-side pass over `job`.
-pub fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) -> Tally {
+pub(crate) fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) -> Tally {
     let mut conn = open(Role::Server);
     let mut tally = Tally::default();
     let mut socket = Replay::new(job.stream, job.chunk);
@@ -104,7 +104,7 @@ fn drain_events(
 }
 
 /// One client-side pass: `count` binary messages, each written out as soon as it is queued.
-pub fn encode(job: &EncodeJob<'_>, mut sink: Sink) -> Sink {
+pub(crate) fn encode(job: &EncodeJob<'_>, mut sink: Sink) -> Sink {
     let mut conn = open(Role::Client);
     for _ in 0..job.count {
         conn.send_binary(job.payload).expect("send_binary");
@@ -117,7 +117,7 @@ pub fn encode(job: &EncodeJob<'_>, mut sink: Sink) -> Sink {
 }
 
 /// A connection holding what `receive` left behind after one message, for the idle row.
-pub fn idle_after(message: &[u8]) -> Connection {
+pub(crate) fn idle_after(message: &[u8]) -> Connection {
     let mut conn = open(Role::Server);
     conn.receive(message);
     while conn.poll_event().is_some() {}

@@ -71,6 +71,16 @@ impl Driver {
     /// handling an event is queued before the engine's answers to later frames (the echo of
     /// a message goes out before the answer to a close frame that followed it).
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
+        self.next_event_until(None)
+    }
+
+    /// [`Driver::next_event`], also `Ok(None)` once `deadline` passes with no event: for a
+    /// caller that must not wait on a silent peer forever (the tests' client).
+    pub fn next_event_before(&mut self, deadline: StdInstant) -> io::Result<Option<Event>> {
+        self.next_event_until(Some(deadline))
+    }
+
+    fn next_event_until(&mut self, deadline: Option<StdInstant>) -> io::Result<Option<Event>> {
         loop {
             // What the application sent since the last event, then what this one brings.
             self.print_frames();
@@ -86,7 +96,14 @@ impl Driver {
             if self.conn.is_closed() {
                 return Ok(None);
             }
-            self.read_or_wait()?;
+            let left = match deadline {
+                Some(deadline) => match deadline.saturating_duration_since(StdInstant::now()) {
+                    left if left.is_zero() => return Ok(None),
+                    left => Some(left),
+                },
+                None => None,
+            };
+            self.read_or_wait(left)?;
         }
     }
 
@@ -141,22 +158,24 @@ impl Driver {
         Ok(())
     }
 
-    /// Fires due timers, or blocks in `read` until input arrives or the next timer is due.
-    fn read_or_wait(&mut self) -> io::Result<()> {
+    /// Fires due timers, or blocks in `read` until input arrives, the next timer is due or
+    /// `at_most` has passed.
+    fn read_or_wait(&mut self, at_most: Option<Duration>) -> io::Result<()> {
         let now = self.clock.now();
-        let timeout = match self.conn.poll_timeout() {
+        let timer = match self.conn.poll_timeout() {
             Some(deadline) if deadline <= now => {
                 self.conn.handle_timeout(now);
                 return Ok(());
             }
-            // `set_read_timeout` refuses zero; a deadline less than 1 ms away waits 1 ms.
-            Some(deadline) => Some(
-                deadline
-                    .saturating_duration_since(now)
-                    .max(Duration::from_millis(1)),
-            ),
+            Some(deadline) => Some(deadline.saturating_duration_since(now)),
             None => None,
         };
+        // `set_read_timeout` refuses zero; a deadline less than 1 ms away waits 1 ms.
+        let timeout = match (timer, at_most) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|t| t.max(Duration::from_millis(1)));
         self.stream.set_read_timeout(timeout)?;
         match self.stream.read(self.conn.receive_buffer(READ_CHUNK)) {
             Ok(0) => {

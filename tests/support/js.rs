@@ -1,13 +1,10 @@
-//! Shared by the peer tests (`tests/browser.rs`, `tests/node_ws.rs`): whether Node, the npm
-//! packages of `tests/js` and Chromium are here (a visible skip, or a failure under
-//! `CI=true`), running the Node scripts with a timeout, and the Rust echo server example as
-//! a child process whose stderr lines the test can wait for.
-//!
-//! A test file that includes it declares `mod child_process;` too (`tests/child_process`):
-//! the process helpers both this and `tests/c_support` use.
-#![allow(dead_code)] // each test file uses its own part
+//! Node and Chromium as peers (`tests/browser.rs`, `tests/node_ws.rs`,
+//! `tests/chat_server.rs`): whether Node, the npm packages of `tests/js` and Chromium are
+//! here, running the Node scripts of `tests/js` with a timeout, and a server as a child
+//! process whose output lines the test can wait for.
 
-use crate::child_process::{self, listening_port, run_with_timeout, skip, KillOnDrop};
+use super::process::{self, listening_port, run_with_timeout, KillOnDrop};
+use super::skip;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,16 +22,10 @@ pub fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
-/// Whether a test may run: `Err(reason)` when a peer is missing. Under `CI=true` a missing
-/// peer fails the test; otherwise a SKIP line says why.
-pub fn ready(test: &str, probes: &[fn() -> Result<String, String>]) -> bool {
-    for probe in probes {
-        if let Err(reason) = probe() {
-            skip(test, &reason);
-            return false;
-        }
-    }
-    true
+/// Whether the test may run: every probe, in order, found its peer; else the test is
+/// skipped ([`skip::skip`]) with the first missing one's reason.
+pub fn ready(probes: &[fn() -> Result<String, String>]) -> bool {
+    probes.iter().all(|probe| skip::ready(probe()))
 }
 
 /// Node and the exact npm packages of `tests/js` (installed by `npm ci` there): the
@@ -186,5 +177,5 @@ pub fn c_echo_server(program: &Path, ping_ms: u64) -> (Process, u16) {
 /// Asks a process to stop (SIGTERM) and waits for it; the C echo server then prints its
 /// exit line.
 pub fn terminate(process: &mut Process) {
-    let _ = child_process::terminate(&mut process.child, PEER_TIMEOUT);
+    let _ = process::terminate(&mut process.child, PEER_TIMEOUT);
 }

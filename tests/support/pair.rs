@@ -1,10 +1,10 @@
-//! In-memory harness shared by the integration tests: a client and a server connection
-//! joined by two byte queues and a clock that jumps to the next deadline.
-#![allow(dead_code)]
+//! The in-memory harness: a client and a server connection joined by two byte queues and a
+//! clock that jumps to the next deadline; raw frames, the sample request and open
+//! connections of either role for driving one side by hand.
 
 use std::time::Duration;
 use wsmachine::frame::{write_frame, OpCode};
-use wsmachine::{ClientConfig, Connection, Event, Instant, ServerConfig};
+use wsmachine::{ClientConfig, Connection, Event, Instant, Options, Role, ServerConfig};
 
 /// A deterministic random source for reproducible client output.
 pub fn counter_random() -> impl FnMut(&mut [u8]) + Send {
@@ -122,6 +122,22 @@ impl Pair {
         true
     }
 
+    /// The connection of `role`.
+    pub fn side(&mut self, role: Role) -> &mut Connection {
+        match role {
+            Role::Client => &mut self.client,
+            Role::Server => &mut self.server,
+        }
+    }
+
+    /// The events the connection of `role` reported so far.
+    pub fn events_of(&self, role: Role) -> &[Event] {
+        match role {
+            Role::Client => &self.client_events,
+            Role::Server => &self.server_events,
+        }
+    }
+
     pub fn advance(&mut self, d: Duration) {
         self.now = self.now + d;
         self.client.handle_timeout(self.now);
@@ -184,4 +200,67 @@ pub fn sent_close_code(c: &mut Connection) -> u16 {
     let (op, _, payload) = frames.last().expect("a frame").clone();
     assert_eq!(op, OpCode::Close);
     u16::from_be_bytes([payload[0], payload[1]])
+}
+
+/// Both roles, for the scenarios that hold for either.
+pub const ROLES: [Role; 2] = [Role::Client, Role::Server];
+
+/// The other end of a connection of `role`.
+pub fn peer_of(role: Role) -> Role {
+    match role {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    }
+}
+
+/// An open connection of `role` with `options`, its output and events drained: a server as
+/// [`open_server`] gives it, a client opened against a server.
+pub fn open_as(role: Role, options: Options) -> Connection {
+    match role {
+        Role::Server => open_server(ServerConfig::new().options(options)),
+        Role::Client => {
+            let mut p = Pair::new(
+                ClientConfig::new("localhost", "/").options(options),
+                ServerConfig::new(),
+            );
+            p.drive();
+            assert!(matches!(p.client_events[..], [Event::Open { .. }]));
+            assert!(p.client.pending_output().is_empty());
+            p.client
+        }
+    }
+}
+
+/// A frame as the peer of `role` sends it: masked to a server, unmasked to a client.
+pub fn peer_frame(role: Role, fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
+    match role {
+        Role::Server => cframe(fin, opcode, payload),
+        Role::Client => frame(fin, 0, opcode, None, payload),
+    }
+}
+
+/// A frame header written by hand, with no payload, as the peer of `role` sends it: to a
+/// server with the mask bit set and a zero masking key after it.
+pub fn peer_raw(role: Role, header: &[u8]) -> Vec<u8> {
+    let mut out = header.to_vec();
+    if role == Role::Server {
+        out[1] |= 0x80;
+        out.extend_from_slice(&[0; 4]);
+    }
+    out
+}
+
+/// The text of a `Text` event.
+pub fn text(e: &Event) -> &str {
+    match e {
+        Event::Text(t) => t.as_str(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+/// The events of `c`, its output dropped.
+pub fn drain_all(c: &mut Connection) -> Vec<Event> {
+    let evs = events(c);
+    drop(c.take_output());
+    evs
 }

@@ -1,24 +1,20 @@
-//! Child processes of the integration tests, shared by `tests/c_support`,
-//! `tests/js/support.rs` and `tests/interop_python.rs`: the skip rule for a missing tool,
-//! running a program within a time limit, describing what it printed, the port of a
-//! "listening on HOST:PORT" readiness line, stopping a server with SIGTERM, and a child that
-//! is killed when dropped. A test file that includes `c_support` or `js/support.rs` declares
-//! `mod child_process;` beside it.
-#![allow(dead_code)] // each test file uses its own part
+//! Child processes of the tests: whether a tool is installed, running a program within a
+//! time limit, describing what it printed, the port of a "listening on HOST:PORT" readiness
+//! line, stopping a server with SIGTERM, and a child that is killed when dropped.
 
-use std::io::{self, Write};
 use std::ops::{Deref, DerefMut};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Skips a test whose tool or peer is missing: a visible line, or a failure under `CI=true`.
-pub fn skip(test: &str, reason: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true and {reason}");
-    }
-    // Straight to stderr: the test harness captures `eprintln!`.
-    let _ = writeln!(io::stderr(), "SKIP {test}: {reason}");
+/// Whether `program --version` runs.
+pub fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs a program to completion within `timeout`, killing it after; captures its output.

@@ -1,7 +1,7 @@
 //! A global allocator that counts the bytes live on the heap, for the tests that measure what
-//! a connection holds (`tests/idle_heap.rs`, `tests/bounded_memory.rs`). A test file declares
-//! `mod counting_alloc;` and reads [`live`]; it should hold one test, so that nothing else
-//! allocates while it measures.
+//! a connection holds (`tests/idle_heap.rs`, `tests/bounded_memory.rs`,
+//! `tests/fuzz_regressions.rs`). Declaring this module installs it; read [`live`]. A file
+//! that needs an exact count holds one test, so that nothing else allocates meanwhile.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
