@@ -303,7 +303,7 @@ pub fn client_config(authority: &str) -> ClientConfig {
         .deflate(DeflateConfig::new())
 }
 
-async fn run_server(addr: &str) -> Result<(), BoxError> {
+pub async fn run_server(addr: &str) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     let (seen, log) = mpsc::channel();
@@ -323,7 +323,7 @@ async fn run_server(addr: &str) -> Result<(), BoxError> {
     }
 }
 
-async fn run_client(addr: &str, messages: &[String]) -> Result<(), BoxError> {
+pub async fn run_client(addr: &str, messages: &[String]) -> Result<(), BoxError> {
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     let mut client = Client::handshake(tcp).await?;
     let mut ws = client.open(client_config(addr)).await?;
@@ -353,7 +353,7 @@ async fn run_client(addr: &str, messages: &[String]) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn main() -> Result<(), BoxError> {
+pub fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

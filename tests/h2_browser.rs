@@ -8,9 +8,10 @@
 //! Without Node, the npm packages of `tests/js` (`npm ci`) or /usr/bin/chromium, the test
 //! prints a SKIP line and passes, except under `CI=true`, where it fails.
 
+/// The example itself, so the test runs what users run (public: what it does not use is
+/// not dead code).
 #[path = "../examples/h2_websocket.rs"]
-#[allow(dead_code)]
-mod h2_websocket;
+pub mod h2_websocket;
 
 use h2_websocket::{serve_connection, Seen, PATH};
 use serde_json::{json, Value};

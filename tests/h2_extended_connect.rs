@@ -3,9 +3,10 @@
 //! permessage-deflate, a close from either side, two WebSockets on one connection, refused
 //! requests answered with a 4xx, and a server that did not enable extended CONNECT.
 
+/// The example itself, so the test runs what users run (public: what it does not use is
+/// not dead code).
 #[path = "../examples/h2_websocket.rs"]
-#[allow(dead_code)]
-mod h2_websocket;
+pub mod h2_websocket;
 
 use h2_websocket::{client_config, serve_connection, Client, Seen, Stream, PATH};
 use std::net::SocketAddr;
