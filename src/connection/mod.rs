@@ -18,11 +18,13 @@
 //! | `timers` | the timers (the engine never reads a clock) |
 //! | `trace` | the frame trace (`Options::trace_frames`), off by default |
 //! | `transport` | the public inputs: bytes received (copied or read in place), EOF, time |
+//! | `output` | the bytes waiting for the transport, queued payloads, the pending pong |
+//! | `upgraded` | what a handshake done elsewhere hands over (`from_upgraded`) |
 //!
 //! Each part uses only those below it: `transport` → `poll`, `opening`, `closing`,
 //! `send`; `poll` → `recv`; `opening`, `recv` → `closing` →
 //! `send`; all of them → the leaves `lifecycle`, `input`, `message`, `events`, `extension`,
-//! `timers`, `trace`.
+//! `timers`, `trace`, `output`, `upgraded`.
 
 mod closing;
 mod events;
@@ -38,13 +40,14 @@ mod send;
 mod timers;
 mod trace;
 mod transport;
+mod upgraded;
 
 use crate::close::CloseCode;
 use crate::config::{ClientConfig, Options, ServerConfig};
 use crate::error::Error;
 use crate::event::{Event, EventRef, MessageKind};
 use crate::frame::OpCode;
-use crate::random::{self, MaskKeys, RandomSource};
+use crate::random::{self, MaskKeys};
 use crate::time::Instant;
 use crate::utf8::Utf8Bytes;
 use alloc::boxed::Box;
@@ -60,82 +63,10 @@ use output::Output;
 use timers::Timers;
 use trace::Trace;
 pub use trace::{Direction, FrameInfo};
+pub use upgraded::Upgraded;
 
 // Also named here, where they used to live (the FFI imports them from here).
 pub(crate) use crate::state::{Role, State};
-
-/// A connection that was upgraded elsewhere (a web framework's own handshake, or RFC 8441
-/// over HTTP/2), to be started directly in the `Open` state. Made with [`Upgraded::new`]
-/// and its setters (fields may be added in minor releases).
-#[non_exhaustive]
-pub struct Upgraded {
-    /// Our role.
-    pub role: Role,
-    /// The negotiated subprotocol.
-    pub subprotocol: Option<String>,
-    /// The negotiated `Sec-WebSocket-Extensions` value; empty when none.
-    pub extensions: String,
-    /// The common options.
-    pub options: Options,
-    /// The random source for a client's masking keys (default: the operating system's).
-    pub random: Option<Box<dyn RandomSource>>,
-    /// The permessage-deflate configuration the handshake negotiated with (its compression
-    /// level, minimum size and context-takeover choices); `None`: the defaults.
-    #[cfg(feature = "deflate")]
-    pub deflate: Option<crate::deflate::DeflateConfig>,
-}
-
-impl core::fmt::Debug for Upgraded {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Upgraded")
-            .field("role", &self.role)
-            .field("subprotocol", &self.subprotocol)
-            .field("extensions", &self.extensions)
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Upgraded {
-    /// A connection in `role` with `options`, no subprotocol, no extension and the default
-    /// random source.
-    pub fn new(role: Role, options: Options) -> Self {
-        Self {
-            role,
-            subprotocol: None,
-            extensions: String::new(),
-            options,
-            random: None,
-            #[cfg(feature = "deflate")]
-            deflate: None,
-        }
-    }
-
-    /// The negotiated subprotocol.
-    pub fn subprotocol(mut self, subprotocol: impl Into<String>) -> Self {
-        self.subprotocol = Some(subprotocol.into());
-        self
-    }
-
-    /// The negotiated `Sec-WebSocket-Extensions` value.
-    pub fn extensions(mut self, extensions: impl Into<String>) -> Self {
-        self.extensions = extensions.into();
-        self
-    }
-
-    /// The random source for a client's masking keys.
-    pub fn random(mut self, source: impl RandomSource + 'static) -> Self {
-        self.random = Some(Box::new(source));
-        self
-    }
-
-    /// The permessage-deflate configuration the handshake negotiated with.
-    #[cfg(feature = "deflate")]
-    pub fn deflate(mut self, config: crate::deflate::DeflateConfig) -> Self {
-        self.deflate = Some(config);
-        self
-    }
-}
 
 /// A WebSocket connection, client or server: a pure state machine. It never touches a
 /// socket or a clock; the caller moves bytes and tells the time.
