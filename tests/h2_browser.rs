@@ -13,69 +13,26 @@
 #[path = "../examples/h2_websocket.rs"]
 pub mod h2_websocket;
 
+// Public, so that what it offers and this file leaves unused is not dead code.
+pub mod support {
+    pub mod js;
+    pub mod process;
+    pub mod skip;
+}
+
 use h2_websocket::{serve_connection, Seen, PATH};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+use support::js::{self, js_dir};
+use support::process::run_with_timeout;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wsmachine over HTTP/2</title>\
                     <p>WebSocket over HTTP/2</p>";
 
 /// Bounds the browser's run: the whole test stays under a minute.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(50);
-
-/// Skips the test when a peer is missing: a visible line, or a failure under `CI=true`.
-fn skip(test: &str, reason: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true and {reason}");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIP {test}: {reason}");
-}
-
-fn js_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
-}
-
-/// Why the peers cannot run, if they cannot: Node with playwright-core, and Chromium.
-fn missing_peer() -> Option<String> {
-    let node = Command::new("node")
-        .current_dir(js_dir())
-        .args(["-e", "require('playwright-core')"])
-        .output();
-    match node {
-        Err(e) => return Some(format!("node cannot be run ({e}); install Node.js")),
-        Ok(o) if !o.status.success() => {
-            return Some("the npm packages of tests/js are missing (run `npm ci` there)".into())
-        }
-        Ok(_) => {}
-    }
-    match Command::new("/usr/bin/chromium").arg("--version").output() {
-        Ok(o) if o.status.success() => None,
-        _ => Some("/usr/bin/chromium cannot be run; apt-get install chromium".into()),
-    }
-}
-
-/// Runs a program within `timeout`, killing it after; its output.
-fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
 
 /// TLS for 127.0.0.1 with a fresh self-signed certificate, offering only HTTP/2.
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
@@ -133,8 +90,7 @@ fn start_server() -> (u16, mpsc::Receiver<Seen>, Arc<Mutex<Vec<String>>>) {
 
 #[test]
 fn chromium_opens_a_websocket_over_http2() {
-    if let Some(reason) = missing_peer() {
-        skip("chromium_opens_a_websocket_over_http2", &reason);
+    if !js::ready(&[js::node_packages, js::chromium]) {
         return;
     }
     let (port, log, failures) = start_server();
