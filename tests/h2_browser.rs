@@ -23,10 +23,10 @@ pub mod support {
 use h2_websocket::{serve_connection, Seen, PATH};
 use serde_json::{json, Value};
 use std::process::Command;
-use support::js::{self, js_dir};
-use support::process::run_with_timeout;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
+use support::js::{self, js_dir};
+use support::process::run_with_timeout;
 
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wsmachine over HTTP/2</title>\
                     <p>WebSocket over HTTP/2</p>";
