@@ -14,8 +14,6 @@ pub(super) struct Output {
     /// Go out before `frames`, in order: frames written before a queued payload, and the
     /// payloads. Empty unless payloads were queued.
     queued: Vec<Bytes>,
-    /// The bytes in `queued`.
-    queued_len: usize,
     /// Where frames are written; goes out after `queued`.
     frames: BytesMut,
     /// The automatic pong still wholly unwritten: where in `frames`, and its length.
@@ -32,7 +30,8 @@ impl Output {
     /// All the bytes waiting.
     #[inline]
     pub(super) fn len(&self) -> usize {
-        self.queued_len + self.frames.len()
+        // `queued` holds a few chunks at most (a header and a payload per queued message).
+        self.queued.iter().map(Bytes::len).sum::<usize>() + self.frames.len()
     }
 
     /// The next bytes to write: all of them, unless payloads are queued.
@@ -52,11 +51,8 @@ impl Output {
         if !self.frames.is_empty() {
             // The frames before it go first; a pong among them can no longer be replaced.
             self.pong = None;
-            let before = self.frames.split().freeze();
-            self.queued_len += before.len();
-            self.queued.push(before);
+            self.queued.push(self.frames.split().freeze());
         }
-        self.queued_len += payload.len();
         self.queued.push(payload);
     }
 
@@ -66,7 +62,6 @@ impl Output {
             let first = &mut self.queued[0];
             let k = n.min(first.len());
             first.advance(k);
-            self.queued_len -= k;
             n -= k;
             if first.is_empty() {
                 self.queued.remove(0);
