@@ -35,6 +35,8 @@
 #include "wsmachine.h"
 
 #define MAX_MESSAGE ((size_t)64 << 20)
+/* Inflated bytes all connections together may hold: two messages of the limit. */
+#define INFLATE_BUDGET (2 * MAX_MESSAGE + ((size_t)1 << 20))
 
 static unsigned long pongs = 0;
 
@@ -173,9 +175,14 @@ int main(int argc, char **argv) {
 
     wsm_options *options = NULL;
     wsm_deflate *deflate = NULL;
+    wsm_inflate_budget *budget = NULL;
     wsm_server_config *config = NULL;
     if (wsm_options_new(&options) != WSM_OK || wsm_server_config_new(&config) != WSM_OK ||
         wsm_deflate_new(&deflate) != WSM_OK ||
+        wsm_inflate_budget_new(INFLATE_BUDGET, &budget) != WSM_OK ||
+        /* One budget for every connection: concurrent decompression bombs cost about
+         * twice the limit, not once per bomb (a connection past it closes with 1013). */
+        wsm_deflate_set_inflate_budget(deflate, budget) != WSM_OK ||
         wsm_options_set_max_message_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_max_frame_size(options, MAX_MESSAGE) != WSM_OK ||
         wsm_options_set_keepalive(options, ping_ms, ping_ms) != WSM_OK ||
@@ -193,6 +200,7 @@ int main(int argc, char **argv) {
     /* The configuration keeps its own copies. */
     wsm_options_free(options);
     wsm_deflate_free(deflate);
+    wsm_inflate_budget_free(budget);
 
     struct server server = {.on_event = on_event, .on_frame = trace ? on_frame : NULL};
     int status = serve(&server, host, port, config);

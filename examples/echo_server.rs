@@ -6,7 +6,9 @@
 //!
 //! One thread per client, each driving a `wsmachine::Connection` over a blocking socket;
 //! idle clients get keepalive pings (every 20 s unless `--ping-interval-ms` says otherwise);
-//! permessage-deflate is accepted when offered, unless `--no-deflate`. A client that does
+//! permessage-deflate is accepted when offered, unless `--no-deflate`, with one inflate
+//! budget for all clients (twice the message limit: concurrent decompression bombs close
+//! with 1009 or 1013 and cost about that much memory, not once per bomb). A client that does
 //! not take what is written to it within 30 s (`--write-timeout-ms`) is dropped.
 //! This is the server the Autobahn TestSuite's fuzzingclient is pointed at, so its limits fit
 //! the suite's 16 MiB messages.

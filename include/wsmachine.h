@@ -336,6 +336,16 @@ typedef struct wsm_conn wsm_conn;
 typedef struct wsm_deflate wsm_deflate;
 
 /**
+ * A byte budget for inflating compressed messages, shared by every connection made with
+ * parameters it was set on: they hold at most this many inflated bytes between them, and
+ * a connection that finds it spent closes with 1013 (try again later; its `WSM_EVENT_ERROR`
+ * has kind `WSM_ERROR_PROTOCOL` and code 1013). Create with `wsm_inflate_budget_new`, free
+ * with `wsm_inflate_budget_free`; parameters and connections keep their own reference, so
+ * it may be freed once set. Safe to use from several threads at once.
+ */
+typedef struct wsm_inflate_budget wsm_inflate_budget;
+
+/**
  * Connection options: limits, keepalive and timeouts. Create with `wsm_options_new`, free
  * with `wsm_options_free`; a configuration keeps its own copy, so the options may be freed
  * once set.
@@ -929,6 +939,42 @@ wsm_result wsm_deflate_set_min_size(wsm_deflate *deflate, size_t bytes);
  * unknown ones get "unknown result code"). Never NULL; the string must not be freed.
  */
 const char *wsm_result_str(unsigned int result);
+
+/**
+ * Sets `*out` to a new budget of `bytes` inflated bytes in flight at once. Give it at
+ * least the message limit plus 16 KiB, or a message of the limit can never inflate.
+ *
+ * # Safety
+ * `out` is NULL or valid for writing a `*mut wsm_inflate_budget`.
+ */
+wsm_result wsm_inflate_budget_new(size_t bytes, wsm_inflate_budget **out);
+
+/**
+ * Frees a budget made by `wsm_inflate_budget_new`; connections that use it keep it alive.
+ * NULL does nothing.
+ *
+ * # Safety
+ * `budget` is NULL or a handle made by `wsm_inflate_budget_new`, not freed yet and not used
+ * again after this call.
+ */
+void wsm_inflate_budget_free(wsm_inflate_budget *budget);
+
+/**
+ * The bytes of the budget not taken at this moment; 0 for NULL.
+ *
+ * # Safety
+ * `budget` is NULL or a live handle made by `wsm_inflate_budget_new`.
+ */
+size_t wsm_inflate_budget_available(const wsm_inflate_budget *budget);
+
+/**
+ * Connections made with these parameters inflate within `budget` (shared, not copied).
+ *
+ * # Safety
+ * `deflate` is NULL or a live handle made by `wsm_deflate_new`, not used by another thread
+ * during the call; `budget` is NULL or a live handle made by `wsm_inflate_budget_new`.
+ */
+wsm_result wsm_deflate_set_inflate_budget(wsm_deflate *deflate, const wsm_inflate_budget *budget);
 
 /**
  * Sets `*out` to new options holding the defaults: frames and messages up to 16 MiB,

@@ -13,17 +13,15 @@
 //! the compressor at 15 bits) and, under `*_no_context_takeover`, dropped after every
 //! message. With context takeover they stay until the connection closes.
 //!
-//! Inflation is bounded per connection (`max_message_size`), not per process: N
-//! connections inflating bombs at once may hold N times the limit. A server that must bound
-//! the total bounds concurrent inflation itself, for example with a process-wide byte
-//! budget (an atomic counter, or a semaphore of `budget / max_message_size` permits) taken
-//! before it polls events on a connection that has compressed input and released once the
-//! message is handed over; connections that cannot get a permit stop reading (and so stop
-//! inflating) until one is free. Lower `max_message_size`, or negotiate no deflate, where
-//! that is not possible.
+//! Inflation is bounded per connection by `max_message_size`, and per process by an
+//! [`InflateBudget`] when the configuration has one: without it, N connections inflating
+//! bombs at once may hold N times the limit. A connection takes from the budget as it
+//! inflates and gives back when the message is complete; one that finds it spent closes
+//! with 1013 (try again later).
 
 use crate::error::ProtocolError;
 use crate::extension_header::ExtensionOffer;
+use crate::inflate_budget::{InflateBudget, Share};
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::BytesMut;
@@ -45,6 +43,7 @@ pub struct DeflateConfig {
     client_max_window_bits: Option<u8>,
     level: u32,
     min_size: usize,
+    inflate_budget: Option<InflateBudget>,
 }
 
 impl Default for DeflateConfig {
@@ -56,6 +55,7 @@ impl Default for DeflateConfig {
             client_max_window_bits: None,
             level: 6,
             min_size: 32,
+            inflate_budget: None,
         }
     }
 }
@@ -101,6 +101,14 @@ impl DeflateConfig {
     /// Messages shorter than this are sent uncompressed. Default 32 bytes.
     pub fn min_size(mut self, bytes: usize) -> Self {
         self.min_size = bytes;
+        self
+    }
+
+    /// Inflates within `budget`, shared with every connection configured with a clone of it
+    /// (see [`InflateBudget`]): a connection that finds it spent fails with 1013. Default:
+    /// none, so each connection is bounded by `max_message_size` alone.
+    pub fn inflate_budget(mut self, budget: InflateBudget) -> Self {
+        self.inflate_budget = Some(budget);
         self
     }
 
@@ -270,6 +278,8 @@ pub(crate) struct Codec {
     /// The peer's compressor starts every message afresh, so ours may forget too.
     reset_decompress: bool,
     min_size: usize,
+    /// What this connection holds of the process-wide inflate budget, if there is one.
+    budget: Option<Share>,
     /// The last compressed message, reused between messages while small (see
     /// `release_scratch`).
     pub(crate) scratch: Vec<u8>,
@@ -305,6 +315,7 @@ impl Codec {
             reset_compress: ours_reset,
             reset_decompress: theirs_reset,
             min_size: config.min_size,
+            budget: config.inflate_budget.clone().map(Share::new),
             scratch: Vec::new(),
         }
     }
@@ -378,8 +389,30 @@ impl Codec {
         Ok(())
     }
 
+    /// What was inflated so far was handed over (a whole message, or a streamed fragment):
+    /// its bytes go back to the inflate budget.
+    pub(crate) fn inflated_handed_over(&mut self) {
+        if let Some(share) = &mut self.budget {
+            share.release();
+        }
+    }
+
     /// Inflates one frame's payload onto `out`, failing once `out` would exceed `limit`.
     pub(crate) fn decompress(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        limit: usize,
+    ) -> Result<(), ProtocolError> {
+        let result = self.inflate_onto(input, out, limit);
+        if result.is_err() {
+            // The message is abandoned with the connection.
+            self.inflated_handed_over();
+        }
+        result
+    }
+
+    fn inflate_onto(
         &mut self,
         mut input: &[u8],
         out: &mut BytesMut,
@@ -395,6 +428,11 @@ impl Codec {
             // Room for one byte past the limit, to see a message exceed it; saturating, since
             // `usize::MAX` means "no limit".
             let room = STEP.min(limit.saturating_sub(start).saturating_add(1));
+            if let Some(share) = &mut self.budget {
+                if !share.take(room) {
+                    return Err(ProtocolError::InflateBudgetExhausted);
+                }
+            }
             out.resize(start.saturating_add(room), 0);
             let before_in = decompress.total_in();
             let before_out = decompress.total_out();
@@ -404,6 +442,9 @@ impl Codec {
             let consumed = (decompress.total_in() - before_in) as usize;
             let produced = (decompress.total_out() - before_out) as usize;
             out.truncate(start + produced);
+            if let Some(share) = &mut self.budget {
+                share.give_back(room - produced);
+            }
             input = &input[consumed..];
             if out.len() > limit {
                 return Err(ProtocolError::MessageTooLarge);

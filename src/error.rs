@@ -43,6 +43,10 @@ pub enum ProtocolError {
     MessageTooLarge,
     /// Compressed data that does not inflate (RFC 7692).
     BadCompressedData,
+    /// A compressed message would inflate past the process-wide
+    /// [`InflateBudget`](crate::InflateBudget) its connections share: not the peer's fault,
+    /// the process is busy, so it closes with 1013 (try again later).
+    InflateBudgetExhausted,
 }
 
 impl ProtocolError {
@@ -51,6 +55,7 @@ impl ProtocolError {
         match self {
             Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooLarge | Self::MessageTooLarge => CloseCode::MESSAGE_TOO_BIG,
+            Self::InflateBudgetExhausted => CloseCode::TRY_AGAIN_LATER,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -74,6 +79,7 @@ impl ProtocolError {
             Self::FrameTooLarge => "frame too large",
             Self::MessageTooLarge => "message too large",
             Self::BadCompressedData => "bad compressed data",
+            Self::InflateBudgetExhausted => "server busy: inflate budget spent",
         }
     }
 }

@@ -125,6 +125,8 @@ pub mod ffi;
 pub mod frame;
 pub mod handshake;
 mod http_syntax;
+#[cfg(feature = "deflate")]
+mod inflate_budget;
 pub mod mask;
 mod random;
 mod state;
@@ -139,6 +141,8 @@ pub use deflate::DeflateConfig;
 pub use error::{Error, Failure, HandshakeError, ProtocolError};
 pub use event::{Event, EventRef, MessageKind};
 pub use handshake::Request;
+#[cfg(feature = "deflate")]
+pub use inflate_budget::InflateBudget;
 #[cfg(feature = "std")]
 pub use random::OsRandom;
 pub use random::RandomSource;

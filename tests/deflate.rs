@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use support::pair::*;
 use wsmachine::frame::{FrameHeader, OpCode, RSV1};
 use wsmachine::{
-    ClientConfig, CloseCode, Connection, DeflateConfig, Event, Failure, MessageKind, Options,
-    ProtocolError, Role, ServerConfig, State, Upgraded,
+    ClientConfig, CloseCode, Connection, DeflateConfig, Event, Failure, InflateBudget, MessageKind,
+    Options, ProtocolError, Role, ServerConfig, State, Upgraded,
 };
 
 fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
@@ -116,11 +116,15 @@ fn server_without_deflate_declines_the_offer() {
 
 /// A server with deflate, fed hand-made frames.
 fn deflate_server() -> Connection {
-    let mut s = Connection::server(
-        ServerConfig::new()
-            .deflate(DeflateConfig::new())
-            .options(Options::new().max_message_size(1 << 20)),
-    );
+    deflate_server_with(
+        DeflateConfig::new(),
+        Options::new().max_message_size(1 << 20),
+    )
+}
+
+/// A server past its handshake with a client that offered permessage-deflate.
+fn deflate_server_with(deflate: DeflateConfig, options: Options) -> Connection {
+    let mut s = Connection::server(ServerConfig::new().deflate(deflate).options(options));
     let req = String::from_utf8(REQUEST.to_vec()).unwrap().replace(
         "Sec-WebSocket-Version: 13\r\n",
         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
@@ -457,4 +461,123 @@ fn streamed_message_limit_is_per_fragment() {
             ProtocolError::MessageTooLarge
         )))
     );
+}
+
+/// Connections sharing an inflate budget hold at most the budget between them: a message
+/// that would inflate past what is left closes with 1013, its bytes go back, and a message
+/// that fits is delivered and gives its bytes back once complete (or per streamed fragment).
+#[test]
+fn connections_inflate_within_a_shared_budget() {
+    /// Events as kinds and lengths (payloads are too long to print).
+    fn summary(events: Vec<Event>) -> Vec<String> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                Event::Binary(d) => format!("binary {}", d.len()),
+                Event::Fragment { data, fin, .. } => format!("fragment {} {fin}", data.len()),
+                Event::Error(Failure::Protocol(e)) => format!("error {e:?}"),
+                Event::Closed { code, .. } => format!("closed {}", code.0),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+    const KIB: usize = 1 << 10;
+    let budget = InflateBudget::new(900 * KIB);
+    let config = DeflateConfig::new().inflate_budget(budget.clone());
+    let options = Options::new().max_message_size(1 << 20);
+    let server = |options: &Options| deflate_server_with(config.clone(), options.clone());
+    // Each piece is a whole compressed message; with the sync flush's tail put back, one
+    // that other blocks follow in the same message.
+    let tail = [0x00, 0x00, 0xff, 0xff];
+    let p400 = compress(&vec![7u8; 400 * KIB]);
+    let p400_more = [&p400[..], &tail].concat();
+    let p500_more = [&compress(&vec![7u8; 500 * KIB])[..], &tail].concat();
+    let p200 = compress(&vec![7u8; 200 * KIB]);
+    let p600 = compress(&vec![7u8; 600 * KIB]);
+    let p500 = compress(&vec![7u8; 500 * KIB]);
+
+    // a inflates the first 400 KiB of a message: taken until the message ends.
+    let mut a = server(&options);
+    a.receive(&frame(
+        false,
+        RSV1,
+        OpCode::Binary,
+        Some([1, 2, 3, 4]),
+        &p400_more,
+    ));
+    assert!(a.poll_event().is_none());
+    let held = budget.total() - budget.available();
+    assert!((400 * KIB..=416 * KIB).contains(&held), "{held}");
+
+    // b's 600 KiB message needs more than is left: 1013, and b's share is given back.
+    let mut b = server(&options);
+    b.receive(&frame(
+        true,
+        RSV1,
+        OpCode::Binary,
+        Some([5, 6, 7, 8]),
+        &p600,
+    ));
+    assert_eq!(summary(events(&mut b))[0], "error InflateBudgetExhausted");
+    assert_eq!(sent_close_code(&mut b), 1013);
+    assert_eq!(budget.total() - budget.available(), held);
+
+    // a's message completes, is delivered whole, and gives everything back.
+    a.receive(&frame(
+        true,
+        0,
+        OpCode::Continuation,
+        Some([1, 2, 3, 4]),
+        &p200,
+    ));
+    assert_eq!(summary(events(&mut a)), ["binary 614400"]);
+    assert_eq!(budget.available(), budget.total());
+
+    // With nothing else in flight, the same message fits.
+    let mut c = server(&options);
+    c.receive(&frame(
+        true,
+        RSV1,
+        OpCode::Binary,
+        Some([5, 6, 7, 8]),
+        &p600,
+    ));
+    assert_eq!(summary(events(&mut c)), ["binary 614400"]);
+    assert_eq!(budget.available(), budget.total());
+
+    // Streamed fragments give their bytes back one by one: 2 × 500 KiB pass a 900 KiB budget.
+    let mut d = server(&options.clone().stream_fragments(true));
+    d.receive(&frame(
+        false,
+        RSV1,
+        OpCode::Binary,
+        Some([1, 1, 1, 1]),
+        &p500_more,
+    ));
+    d.receive(&frame(
+        true,
+        0,
+        OpCode::Continuation,
+        Some([1, 1, 1, 1]),
+        &p500,
+    ));
+    assert_eq!(
+        summary(events(&mut d)),
+        ["fragment 512000 false", "fragment 512000 true"]
+    );
+    assert_eq!(budget.available(), budget.total());
+
+    // A connection dropped mid-message gives its share back.
+    let mut e = server(&options);
+    e.receive(&frame(
+        false,
+        RSV1,
+        OpCode::Binary,
+        Some([1, 1, 1, 1]),
+        &p400_more,
+    ));
+    assert!(e.poll_event().is_none());
+    assert!(budget.available() < budget.total());
+    drop(e);
+    assert_eq!(budget.available(), budget.total());
 }

@@ -36,6 +36,9 @@ use wsmachine::frame::{write_frame, FrameHeader, OpCode, RSV1};
 
 /// The echo servers' message and frame limit (`examples/common/echo.rs`, `echo_server.c`).
 const MAX_MESSAGE: u64 = 64 << 20;
+/// The inflate budget both echo servers share among their connections (examples/common/
+/// echo.rs and c-examples/echo_server.c): two messages of the limit, plus 1 MiB.
+const INFLATE_BUDGET: u64 = 2 * MAX_MESSAGE + MIB;
 const MIB: u64 = 1 << 20;
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -476,9 +479,13 @@ fn deflate_bomb_closes_1009_with_bounded_memory() {
     });
 }
 
-/// (d') 8 deflate bombs at once: inflation is bounded per connection, not per process
-/// (src/deflate.rs says so, and leaves the process-wide budget to the application), so the
-/// peak may reach 8 times the limit; the figure is printed, and each bomb gets 1009.
+/// (d') 8 deflate bombs at once: both servers share one inflate budget among their
+/// connections (`INFLATE_BUDGET`), so each bomb ends with 1009 (it reached the message
+/// limit) or 1013 (the budget was spent), and the peak stays within the budget, not 8
+/// times the limit (before the budget: Rust 407-469 MiB, one thread per bomb).
+///
+/// The bound: the budget, zlib's windows and buffers for 8 connections (a few MiB), and
+/// half the budget again for reallocation copies and allocator slack.
 #[test]
 fn eight_concurrent_deflate_bombs() {
     let _ = bomb();
@@ -494,18 +501,22 @@ fn eight_concurrent_deflate_bombs() {
                 })
             })
             .collect();
-        for b in bombers {
-            assert_eq!(b.join().unwrap(), End::Close(1009), "{kind:?}");
+        let ends: Vec<End> = bombers.into_iter().map(|b| b.join().unwrap()).collect();
+        for end in &ends {
+            assert!(
+                matches!(end, End::Close(1009) | End::Close(1013)),
+                "{kind:?}: {ends:?}"
+            );
         }
-        // The per-connection bound times the connections (the Rust server inflates on 8
-        // threads at once; the C server's single loop inflates one message at a time).
         let growth = memory.assert_peak_growth_below(
             echo,
             &format!("{kind:?} 8 concurrent deflate bombs"),
-            8 * BOMB_BOUND,
+            INFLATE_BUDGET + INFLATE_BUDGET / 2,
         );
         println!(
-            "{kind:?} 8 concurrent deflate bombs: peak RSS {} MiB over idle {} MiB",
+            "{kind:?} 8 concurrent deflate bombs: {} closed 1009, {} closed 1013, peak RSS {} MiB over idle {} MiB",
+            ends.iter().filter(|e| **e == End::Close(1009)).count(),
+            ends.iter().filter(|e| **e == End::Close(1013)).count(),
             growth / MIB,
             memory.before / 1024
         );

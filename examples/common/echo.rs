@@ -23,6 +23,12 @@ use wsmachine::{CloseCode, Connection, Event, Options, Request, ServerConfig, Su
 /// Large enough for the Autobahn TestSuite, whose largest messages and frames are 16 MiB.
 pub const MAX_MESSAGE: usize = 64 << 20;
 
+/// How many inflated bytes all connections together may hold at once (a process-wide
+/// [`wsmachine::InflateBudget`]): two messages of the limit, so that concurrent
+/// decompression bombs cost the server about twice the limit instead of once per bomb;
+/// a connection that finds it spent closes with 1013 (try again later).
+pub const INFLATE_BUDGET: usize = 2 * MAX_MESSAGE + (1 << 20);
+
 /// How long a closed connection waits for the peer's EOF before dropping the socket.
 pub const LINGER: Duration = Duration::from_secs(2);
 
@@ -83,7 +89,8 @@ pub fn server_config(options: Options) -> ServerConfig {
 }
 
 /// [`server_config`], with permessage-deflate accepted only if `deflate` (a server that
-/// declines it must still answer a browser's offer correctly).
+/// declines it must still answer a browser's offer correctly), within one
+/// [`INFLATE_BUDGET`] shared by every connection served with clones of the configuration.
 pub fn server_config_deflate(options: Options, deflate: bool) -> ServerConfig {
     let config = SUBPROTOCOLS
         .into_iter()
@@ -93,7 +100,8 @@ pub fn server_config_deflate(options: Options, deflate: bool) -> ServerConfig {
         .defer_accept(true);
     #[cfg(feature = "deflate")]
     let config = if deflate {
-        config.deflate(wsmachine::DeflateConfig::new())
+        let budget = wsmachine::InflateBudget::new(INFLATE_BUDGET);
+        config.deflate(wsmachine::DeflateConfig::new().inflate_budget(budget))
     } else {
         config
     };

@@ -329,7 +329,8 @@ pub fn run(data: &[u8], side: Side) {
 /// permessage-deflate: the first byte chooses the parameters (bit 0
 /// `server_no_context_takeover`, bit 1 `client_no_context_takeover`, bits 2-4 the window
 /// bits 8 + n, bit 5 whether a client harness's generated 101 limits the server's window,
-/// bit 6 whether the server configuration limits the client's), the rest is the input of
+/// bit 6 whether the server configuration limits the client's, bit 7 a small inflate
+/// budget), the rest is the input of
 /// [`run`].
 pub fn run_deflate(data: &[u8], side: Side) {
     let Some((&flags, rest)) = data.split_first() else {
@@ -345,6 +346,11 @@ fn deflate_config(flags: u8) -> wsmachine::DeflateConfig {
         .client_no_context_takeover(flags & 2 != 0);
     if flags & 0x40 != 0 {
         c = c.client_max_window_bits(bits);
+    }
+    if flags & 0x80 != 0 {
+        // A budget of its own for each connection (the harness compares two): 40 KiB, so
+        // that messages past two 16 KiB inflate steps fail with 1013.
+        c = c.inflate_budget(wsmachine::InflateBudget::new(40 << 10));
     }
     c
 }

@@ -181,6 +181,15 @@ impl Extensions {
         }
     }
 
+    /// What was inflated so far is complete and handed over (see `Codec`).
+    #[inline]
+    pub(super) fn inflated_handed_over(&mut self) {
+        #[cfg(feature = "deflate")]
+        if let Some(codec) = self.codec.as_deref_mut() {
+            codec.inflated_handed_over();
+        }
+    }
+
     /// Inflates a compressed frame's payload onto `out`, at most `limit` bytes in all;
     /// `end`: the message ends here.
     pub(super) fn inflate(

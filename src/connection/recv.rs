@@ -334,6 +334,9 @@ impl Connection {
             ext.inflate(payload, out, limit, end)
         })?;
         self.input.rpos += len;
+        if self.options.stream_fragments || h.fin {
+            self.ext.inflated_handed_over();
+        }
         Ok(if self.options.stream_fragments {
             Some(Decoded::Buffered(Payload::Fragment(kind, h.fin)))
         } else if h.fin {

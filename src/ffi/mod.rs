@@ -3,7 +3,8 @@
 //!
 //! Nothing outside this module knows C exists. One file per exported C type
 //! ([`wsm_options`](options), [`wsm_client_config`](client_config),
-//! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate), [`wsm_conn`](conn),
+//! [`wsm_server_config`](server_config), [`wsm_deflate`](deflate),
+//! [`wsm_inflate_budget`](inflate_budget), [`wsm_conn`](conn),
 //! [`wsm_event`](event), [`wsm_frame_info`](frame)); `wsm_conn`'s inputs ([`receive`]),
 //! commands ([`send`]), a server's answer to the handshake ([`answer`]) and connections
 //! whose handshake was done elsewhere ([`upgraded`]) in files of their own; the plumbing
@@ -39,6 +40,7 @@ pub mod deflate;
 pub mod describe;
 pub mod event;
 pub mod frame;
+pub mod inflate_budget;
 pub mod options;
 mod random;
 pub mod receive;
@@ -53,6 +55,7 @@ pub use conn::{wsm_conn, wsm_state};
 pub use deflate::wsm_deflate;
 pub use event::{wsm_error_kind, wsm_event, wsm_event_kind};
 pub use frame::{wsm_frame_direction, wsm_frame_info};
+pub use inflate_budget::wsm_inflate_budget;
 pub use options::wsm_options;
 pub use random::wsm_random_fn;
 pub use result::wsm_result;

@@ -16,12 +16,16 @@ use futures_util::{SinkExt, StreamExt};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use wsmachine::{CloseCode, DeflateConfig, Options, Request, ServerConfig};
+use wsmachine::{CloseCode, DeflateConfig, InflateBudget, Options, Request, ServerConfig};
 use wsmachine_tokio::{Answer, Message, WebSocketStream};
 
 const USAGE: &str = "usage: tokio_echo_server [ADDR] [--ping-interval-ms MS] [--no-deflate]";
 const PAGE: &str = include_str!("../../examples/page.html");
 const MAX_MESSAGE: usize = 64 << 20;
+/// Inflated bytes all connections together may hold at once: two messages of the limit
+/// (concurrent decompression bombs then cost about that, not once per bomb; a connection
+/// that finds the budget spent closes with 1013).
+const INFLATE_BUDGET: usize = 2 * MAX_MESSAGE + (1 << 20);
 const SUBPROTOCOLS: [&str; 2] = ["chat.v2", "chat.v1"];
 
 fn answer(request: &Request) -> Answer {
@@ -144,7 +148,8 @@ async fn main() -> ExitCode {
         .keepalive(ping_interval, ping_interval);
     let mut config = ServerConfig::new().options(options);
     if deflate {
-        config = config.deflate(DeflateConfig::new());
+        let budget = InflateBudget::new(INFLATE_BUDGET);
+        config = config.deflate(DeflateConfig::new().inflate_budget(budget));
     }
     loop {
         match listener.accept().await {
