@@ -52,7 +52,6 @@ pub struct Session {
     /// A received compressed frame, shown with its message once that is inflated.
     stashed: Option<FrameInfo>,
     end: End,
-    net_ended: bool,
     dropped_shown: u64,
 }
 
@@ -74,7 +73,6 @@ impl Session {
             ping_seq: 0,
             stashed: None,
             end: End::Abnormal,
-            net_ended: false,
             dropped_shown: 0,
         }
     }
@@ -163,13 +161,11 @@ impl Session {
                         if self.conn.state() == State::Connecting {
                             self.end = End::Unreachable;
                         }
-                        self.net_ended = true;
                         self.conn.receive_eof();
                     }
                 }
             }
             Input::NetEnd => {
-                self.net_ended = true;
                 self.conn.receive_eof();
             }
             Input::Line(line) => {
@@ -402,9 +398,10 @@ impl Session {
                     );
                     return;
                 }
-                self.collect_refusal();
-                let (head, body) = split_head(&self.handshake_in);
-                let (head, body) = (head.to_vec(), body.to_vec());
+                // The engine waited for a refusal's body (Content-Length, chunked, or until
+                // the stream ended) before failing, and lends it decoded.
+                let head = head_of(&self.handshake_in).to_vec();
+                let body = self.conn.response_body().unwrap_or_default().to_vec();
                 if !head.is_empty() {
                     self.view.head("response", &head);
                 }
@@ -446,39 +443,6 @@ impl Session {
         }
     }
 
-    /// After a refused upgrade: the rest of the answer's body, until its Content-Length,
-    /// the end of the stream or a second without bytes.
-    fn collect_refusal(&mut self) {
-        let deadline = StdInstant::now() + Duration::from_secs(2);
-        loop {
-            let (head, body) = split_head(&self.handshake_in);
-            if let Some(len) = content_length(head) {
-                if body.len() >= len {
-                    return;
-                }
-            }
-            if self.net_ended {
-                return;
-            }
-            let left = deadline.saturating_duration_since(StdInstant::now());
-            match self.rx.recv_timeout(left.min(Duration::from_secs(1))) {
-                Ok(Input::Net(raw)) => {
-                    let mut plain = Vec::new();
-                    if self.transport.incoming(&raw, &mut plain).is_err() {
-                        return;
-                    }
-                    self.handshake_in.extend_from_slice(&plain);
-                }
-                Ok(Input::NetEnd) => {
-                    self.net_ended = true;
-                    return;
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    }
-
     fn write_output(&mut self) -> std::io::Result<()> {
         let out = self.conn.take_output();
         if out.is_empty() {
@@ -498,17 +462,6 @@ fn split_head(bytes: &[u8]) -> (&[u8], &[u8]) {
         Some(i) => (&bytes[..i + 4], &bytes[i + 4..]),
         None => (bytes, &[]),
     }
-}
-
-fn content_length(head: &[u8]) -> Option<usize> {
-    String::from_utf8_lossy(head)
-        .split("\r\n")
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())?
-        })
 }
 
 /// `48 69` or `4869` or `0x48 0x69`.
@@ -540,6 +493,5 @@ mod tests {
         assert_eq!(parse_hex(""), Some(vec![]));
         let r = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno";
         assert_eq!(split_head(r).1, b"no");
-        assert_eq!(content_length(split_head(r).0), Some(2));
     }
 }
