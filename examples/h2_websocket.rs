@@ -27,6 +27,9 @@ use wsmachine::{ClientConfig, CloseCode, Connection, Event, ServerConfig};
 /// Errors of the example: h2's, the handshake's, I/O.
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// Output waiting for the peer's flow-control window past which a stream stops reading.
+const READ_HIGH_WATER: usize = 1 << 20;
+
 /// The path the server accepts WebSockets on.
 pub const PATH: &str = "/echo";
 
@@ -51,22 +54,43 @@ impl Stream {
         }
     }
 
-    /// Writes what the engine queued as DATA; once the engine is closed, ends the stream
-    /// (END_STREAM is the transport's end, as closing the TCP connection is over HTTP/1.1:
-    /// RFC 8441 §5).
+    /// Writes what the engine queued as DATA, as much as the peer's flow-control window
+    /// takes now: the rest waits in the engine (its `buffered_amount`, bounded by
+    /// `Options::max_output_buffer`) until `next_event` sees more capacity, so a peer that
+    /// stops reading holds back the sender instead of growing h2's queue. Once the engine is
+    /// closed and everything is out, ends the stream (END_STREAM is the transport's end, as
+    /// closing the TCP connection is over HTTP/1.1: RFC 8441 §5).
     fn flush(&mut self) -> Result<(), h2::Error> {
-        let out = self.conn.take_output();
-        if !out.is_empty() {
-            // h2 queues what the peer's flow-control window cannot take yet; an
-            // application sending much would wait on `SendStream::poll_capacity` first.
-            self.send.send_data(out, false)?;
+        loop {
+            let pending = self.conn.pending_output();
+            if pending.is_empty() {
+                break;
+            }
+            self.send.reserve_capacity(self.conn.buffered_amount());
+            let n = self.send.capacity().min(pending.len());
+            if n == 0 {
+                break;
+            }
+            let chunk = Bytes::copy_from_slice(&pending[..n]);
+            self.send.send_data(chunk, false)?;
+            self.conn.consume_output(n);
         }
-        if self.conn.is_closed() && !self.ended {
+        if self.conn.is_closed() && !self.ended && self.conn.buffered_amount() == 0 {
             self.ended = true;
             // The peer may have reset the stream already: nothing is lost then.
             let _ = self.send.send_data(Bytes::new(), true);
         }
         Ok(())
+    }
+
+    /// Resolves when the peer's window grants `send` more capacity (or the stream is gone).
+    async fn capacity(send: &mut SendStream<Bytes>) -> Result<(), h2::Error> {
+        match std::future::poll_fn(|cx| send.poll_capacity(cx)).await {
+            Some(Err(e)) => Err(e),
+            // More room, or none will ever come (the stream is closed): either way the
+            // caller flushes again, and a closed stream fails `send_data`.
+            Some(Ok(_)) | None => Ok(()),
+        }
     }
 
     /// Waits (a second at most) for the peer's END_STREAM: a stream dropped while still
@@ -102,8 +126,13 @@ impl Stream {
                     None => std::future::pending().await,
                 }
             };
+            let waiting = self.conn.buffered_amount() > 0;
+            // A peer that does not read our output is not read from either, past a point:
+            // its DATA then waits in its own flow-control window, not in our memory.
+            let reading = self.conn.buffered_amount() < READ_HIGH_WATER;
             tokio::select! {
-                data = self.recv.data() => match data {
+                room = Self::capacity(&mut self.send), if waiting => room?,
+                data = self.recv.data(), if reading => match data {
                     Some(Ok(data)) => {
                         // Give the window back at once: the engine holds what it needs.
                         let _ = self.recv.flow_control().release_capacity(data.len());
