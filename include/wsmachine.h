@@ -1347,7 +1347,8 @@ wsm_result wsm_server_config_set_deflate(wsm_server_config *config, const wsm_de
  * extended CONNECT (RFC 8441).
  *
  * * `role`: `WSM_ROLE_CLIENT` (frames are masked, with the operating system's random
- *   source) or `WSM_ROLE_SERVER`; another value is `WSM_ERR_INVALID_ARGUMENT`.
+ *   source; `wsm_conn_from_upgraded_with_random` takes a callback instead) or
+ *   `WSM_ROLE_SERVER`; another value is `WSM_ERR_INVALID_ARGUMENT`.
  * * `options`: the limits and timers, copied; NULL for the defaults.
  * * `subprotocol`: the negotiated subprotocol, or NULL for none.
  * * `extensions`: the negotiated `Sec-WebSocket-Extensions` value (as
@@ -1372,6 +1373,25 @@ wsm_result wsm_conn_from_upgraded(uint32_t role,
                                   const char *extensions,
                                   const wsm_deflate *deflate,
                                   wsm_conn **out);
+
+/**
+ * `wsm_conn_from_upgraded`, with `fill` and its `userdata` as a client's random source for
+ * masking keys (as `wsm_client_config_set_random`); a NULL `fill` is the operating
+ * system's generator, and a server ignores both.
+ *
+ * # Safety
+ * * As `wsm_conn_from_upgraded`.
+ * * `fill`, when not NULL, writes at most `len` bytes to `buf`; it and `userdata` stay
+ *   usable, from whichever thread drives the connection, for as long as it lives.
+ */
+wsm_result wsm_conn_from_upgraded_with_random(uint32_t role,
+                                              const wsm_options *options,
+                                              const char *subprotocol,
+                                              const char *extensions,
+                                              const wsm_deflate *deflate,
+                                              wsm_random_fn fill,
+                                              void *userdata,
+                                              wsm_conn **out);
 
 /**
  * Writes the `Sec-WebSocket-Accept` value for the request's `Sec-WebSocket-Key` (`key`,

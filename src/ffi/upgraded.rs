@@ -1,5 +1,6 @@
 //! Connections whose opening handshake was done elsewhere (a web framework, an HTTP/2
-//! server with RFC 8441): `wsm_conn_from_upgraded` starts one in the open state, and
+//! server with RFC 8441): `wsm_conn_from_upgraded` (or `_with_random`, a client with its
+//! own random source) starts one in the open state, and
 //! `wsm_accept_key` and `wsm_deflate_answer` are the parts of the negotiation a C program
 //! doing the handshake needs from the engine.
 
@@ -8,11 +9,12 @@ use super::boundary::guard_result;
 use super::conn::{hand_out, wsm_conn};
 use super::deflate::wsm_deflate;
 use super::options::wsm_options;
+use super::random::{wsm_random_fn, CallbackRandom};
 use super::result::wsm_result;
 use crate::connection::{Connection, Role, Upgraded};
 use crate::handshake::{self, parse_extensions};
 use base64::Engine as _;
-use core::ffi::c_char;
+use core::ffi::{c_char, c_void};
 
 /// `wsm_conn_from_upgraded`'s role: the end that sent the request.
 pub const WSM_ROLE_CLIENT: u32 = 0;
@@ -55,7 +57,8 @@ unsafe fn write_str(
 /// extended CONNECT (RFC 8441).
 ///
 /// * `role`: `WSM_ROLE_CLIENT` (frames are masked, with the operating system's random
-///   source) or `WSM_ROLE_SERVER`; another value is `WSM_ERR_INVALID_ARGUMENT`.
+///   source; `wsm_conn_from_upgraded_with_random` takes a callback instead) or
+///   `WSM_ROLE_SERVER`; another value is `WSM_ERR_INVALID_ARGUMENT`.
 /// * `options`: the limits and timers, copied; NULL for the defaults.
 /// * `subprotocol`: the negotiated subprotocol, or NULL for none.
 /// * `extensions`: the negotiated `Sec-WebSocket-Extensions` value (as
@@ -82,6 +85,41 @@ pub unsafe extern "C" fn wsm_conn_from_upgraded(
     deflate: *const wsm_deflate,
     out: *mut *mut wsm_conn,
 ) -> wsm_result {
+    // SAFETY: the same contract, passed on; no callback.
+    unsafe {
+        wsm_conn_from_upgraded_with_random(
+            role,
+            options,
+            subprotocol,
+            extensions,
+            deflate,
+            None,
+            core::ptr::null_mut(),
+            out,
+        )
+    }
+}
+
+/// `wsm_conn_from_upgraded`, with `fill` and its `userdata` as a client's random source for
+/// masking keys (as `wsm_client_config_set_random`); a NULL `fill` is the operating
+/// system's generator, and a server ignores both.
+///
+/// # Safety
+/// * As `wsm_conn_from_upgraded`.
+/// * `fill`, when not NULL, writes at most `len` bytes to `buf`; it and `userdata` stay
+///   usable, from whichever thread drives the connection, for as long as it lives.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // the C ABI's flat argument list
+pub unsafe extern "C" fn wsm_conn_from_upgraded_with_random(
+    role: u32,
+    options: *const wsm_options,
+    subprotocol: *const c_char,
+    extensions: *const c_char,
+    deflate: *const wsm_deflate,
+    fill: wsm_random_fn,
+    userdata: *mut c_void,
+    out: *mut *mut wsm_conn,
+) -> wsm_result {
     guard_result(|| {
         let role = match role {
             WSM_ROLE_CLIENT => Role::Client,
@@ -105,6 +143,9 @@ pub unsafe extern "C" fn wsm_conn_from_upgraded(
         }
         if let Some(d) = deflate {
             upgraded = upgraded.deflate(d.inner.clone());
+        }
+        if let Some(fill) = fill {
+            upgraded = upgraded.random(CallbackRandom { fill, userdata });
         }
         hand_out(Connection::from_upgraded(upgraded)?, out)
     })
@@ -174,4 +215,46 @@ pub unsafe extern "C" fn wsm_deflate_answer(
         // SAFETY: the caller's contract on `out` and `written`, passed on.
         unsafe { write_str(&answer, out, out_len, written) }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::ptr;
+
+    unsafe extern "C" fn fill_with_userdata_byte(userdata: *mut c_void, buf: *mut u8, len: usize) {
+        // SAFETY: the engine passes `len` writable bytes; `userdata` points at a `u8`.
+        unsafe { ptr::write_bytes(buf, *userdata.cast::<u8>(), len) };
+    }
+
+    #[test]
+    fn an_upgraded_client_masks_with_the_callback() {
+        let mut byte = 0xA5u8;
+        let mut conn = ptr::null_mut();
+        // SAFETY: NULL options, strings and deflate; `byte` outlives the connection, which is
+        // freed once below.
+        unsafe {
+            assert_eq!(
+                wsm_conn_from_upgraded_with_random(
+                    WSM_ROLE_CLIENT,
+                    ptr::null(),
+                    ptr::null(),
+                    ptr::null(),
+                    ptr::null(),
+                    Some(fill_with_userdata_byte),
+                    (&mut byte as *mut u8).cast(),
+                    &mut conn,
+                ),
+                wsm_result::WSM_OK
+            );
+            let c = &mut (*conn).conn;
+            c.send_text("hi").unwrap();
+            // A masked text frame: 0x81, 0x80 | 2, the key from the callback, the payload.
+            assert_eq!(
+                c.take_output(),
+                [0x81, 0x82, 0xA5, 0xA5, 0xA5, 0xA5, b'h' ^ 0xA5, b'i' ^ 0xA5][..]
+            );
+            super::super::conn::wsm_conn_free(conn);
+        }
+    }
 }
