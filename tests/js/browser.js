@@ -9,36 +9,13 @@
 // and exits 1. The browser is closed and the profile removed on every path.
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { withChromium, runMain } = require("./chromium");
 
-const EXECUTABLE = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLOW_TIMEOUT_MS = 60000;
 
 async function main() {
   const config = JSON.parse(process.argv[2]);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "wsmachine-chromium-"));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: EXECUTABLE,
-      headless: true,
-      chromiumSandbox: false,
-      timeout: FLOW_TIMEOUT_MS,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
-    const version = context.browser() ? context.browser().version() : "unknown";
-    console.log(`browser ${version}`);
+  await withChromium({ timeoutMs: FLOW_TIMEOUT_MS }, async (context) => {
     for (const run of config.flows) {
       const page = await context.newPage();
       page.setDefaultTimeout(FLOW_TIMEOUT_MS);
@@ -62,19 +39,7 @@ async function main() {
       console.log(`flow ${run.name} ${JSON.stringify(result)}`);
       await page.close();
     }
-  } finally {
-    if (context) await context.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-// exitCode, not exit(): stdout to a pipe is written asynchronously and must drain first.
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (e) => {
-    console.error(`error ${e && e.stack ? e.stack : e}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

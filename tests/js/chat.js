@@ -23,12 +23,8 @@
 // closed and its profile removed on every path.
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { withChromium, runMain } = require("./chromium");
 
-const EXECUTABLE = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT_MS = 90000;
 
 // Resolves when `predicate(chat)` holds in the page (polled).
@@ -89,30 +85,13 @@ async function report(page) {
 
 async function main() {
   const config = JSON.parse(process.argv[2]);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "wsmachine-chromium-"));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: EXECUTABLE,
-      headless: true,
-      chromiumSandbox: false,
-      timeout: TIMEOUT_MS,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        // Background tabs must keep their timers and sockets going like a foreground one.
-        "--disable-background-timer-throttling",
-        "--disable-renderer-backgrounding",
-        "--disable-backgrounding-occluded-windows",
-      ],
-    });
-    const version = context.browser() ? context.browser().version() : "unknown";
-    console.log(`browser ${version}`);
+  // Background tabs must keep their timers and sockets going like a foreground one.
+  const args = [
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+  ];
+  await withChromium({ timeoutMs: TIMEOUT_MS, args }, async (context) => {
     const present = config.present || 0;
     const pages = [];
     for (let i = 0; i < config.pages; i++) {
@@ -147,19 +126,7 @@ async function main() {
     for (let i = 0; i < pages.length; i++) {
       console.log(`page ${i} ${JSON.stringify(await report(pages[i]))}`);
     }
-  } finally {
-    if (context) await context.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-// exitCode, not exit(): stdout to a pipe is written asynchronously and must drain first.
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (e) => {
-    console.error(`error ${e && e.stack ? e.stack : e}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

@@ -9,12 +9,8 @@
 // exits 1. The browser is closed and the profile removed on every path.
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { withChromium, runMain } = require("./chromium");
 
-const EXECUTABLE = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT_MS = 30000;
 
 // In the page: the navigation's protocol, then one WebSocket: a text and a binary message
@@ -47,48 +43,16 @@ function flow(url) {
 
 async function main() {
   const config = JSON.parse(process.argv[2]);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "wsmachine-chromium-h2-"));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: EXECUTABLE,
-      headless: true,
-      chromiumSandbox: false,
-      ignoreHTTPSErrors: true,
-      timeout: TIMEOUT_MS,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--ignore-certificate-errors",
-        ...(config.extraArgs || []),
-      ],
-    });
-    const version = context.browser() ? context.browser().version() : "unknown";
-    console.log(`browser ${version}`);
+  const args = ["--ignore-certificate-errors", ...(config.extraArgs || [])];
+  const options = { ignoreHTTPSErrors: true };
+  await withChromium({ timeoutMs: TIMEOUT_MS, args, options }, async (context) => {
     const page = context.pages()[0] || (await context.newPage());
     page.setDefaultTimeout(TIMEOUT_MS);
     page.on("console", (m) => console.error(`console: ${m.text()}`));
     await page.goto(config.page);
     const result = await page.evaluate(flow, config.ws);
     console.log(`result ${JSON.stringify(result)}`);
-  } finally {
-    if (context) await context.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-// exitCode, not exit(): stdout to a pipe is written asynchronously and must drain first.
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (e) => {
-    console.error(`error ${e && e.stack ? e.stack : e}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);
