@@ -5,7 +5,9 @@
  *   broadcast_server [PORT [HOST [PING_MS]]]      (defaults: 9002, 127.0.0.1, 20000)
  *
  * Text stays text and binary stays binary; the sender does not get its own message back.
- * Idle clients get keepalive pings. PORT 0 picks a free port; it prints
+ * Idle clients get keepalive pings. A client with more than 1 MiB of messages it has not
+ * read yet is closed with 1008 ("too slow"), as the Rust chat server does: it would otherwise
+ * miss messages without knowing, or make the server hold unbounded memory. PORT 0 picks a free port; it prints
  * "listening on HOST:PORT" on stdout once ready; SIGINT or SIGTERM closes every client
  * with 1001 and exits 0.
  */
@@ -18,6 +20,9 @@
 #include "wsmachine.h"
 
 #define MAX_MESSAGE ((size_t)1 << 20)
+/* Unsent output past which a client is closed as too slow. */
+#define MAX_BUFFERED ((size_t)1 << 20)
+#define TOO_SLOW 1008
 
 /* Passes a message from client `from` on to every other open client. */
 static void on_event(struct server *server, struct server_client *from, const wsm_event *ev) {
@@ -29,9 +34,14 @@ static void on_event(struct server *server, struct server_client *from, const ws
         if (to == from || wsm_conn_state(to->conn) != WSM_STATE_OPEN) {
             continue;
         }
-        /* A slow receiver's output grows; past the limit it misses messages rather than
-           letting one client make the server hold unbounded memory. */
-        if (wsm_conn_buffered_amount(to->conn) > SERVER_MAX_BUFFERED) {
+        /* A client that does not read is closed rather than silently skipped; its close
+           frame waits behind what it has not read, and the engine's close timeout drops it
+           if it never reads that either. */
+        size_t waiting = wsm_conn_buffered_amount(to->conn);
+        if (waiting > MAX_BUFFERED) {
+            fprintf(stderr, "client %d too slow: %zu bytes waiting, closing with %d\n", to->fd,
+                    waiting, TOO_SLOW);
+            wsm_conn_close(to->conn, TOO_SLOW, "too slow: not reading");
             continue;
         }
         if (ev->kind == WSM_EVENT_TEXT) {

@@ -9,6 +9,7 @@ pub mod support {
     pub mod process;
     pub mod programs;
     pub mod python;
+    pub mod raw;
     pub mod servers;
     pub mod skip;
 }
@@ -18,6 +19,7 @@ use std::time::Duration;
 use support::client::{Got, WsClient};
 use support::process::{describe, run_with_timeout};
 use support::programs::{c_programs, rust_example};
+use support::raw;
 use support::servers::{RustEchoServer, Server};
 use support::{python, skip};
 
@@ -205,6 +207,56 @@ fn broadcast_server_passes_messages_to_all_other_clients() {
     let (status, stderr) = server.stop();
     assert!(
         status.success() && stderr.contains("served 3 connections"),
+        "{stderr}"
+    );
+}
+
+/// A client that stops reading is closed with 1008 once more than 1 MiB waits for it (as the
+/// Rust chat server does), instead of silently missing messages; the others get every one.
+#[test]
+fn broadcast_server_closes_a_client_that_stops_reading() {
+    use std::io::Read;
+    let server = c_server("broadcast_server");
+    let mut talker = WsClient::connect(server.port, "/room").unwrap();
+    let mut listener = WsClient::connect(server.port, "/room").unwrap();
+    let (mut slow, early) = raw::open(server.port, false);
+    // The server has all three once a message reaches the listener after the slow one's 101.
+    let big = vec![0x5a; 60_000];
+    // 16.8 MB: more than the loopback socket buffers and the 1 MiB bound hold between them.
+    for i in 0..280 {
+        talker.send_binary(&big).unwrap();
+        assert_eq!(
+            listener.next(TIMEOUT).unwrap(),
+            Some(Got::Binary(big.clone())),
+            "message {i}"
+        );
+    }
+    // The slow client's stream now: messages, then a close frame with 1008, then the end
+    // (within the 5 s close timeout, which starts when the close frame is queued).
+    let mut seen = early;
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        match slow.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("the slow client's read: {e} after {} bytes", seen.len()),
+        }
+    }
+    let frames = server_frames(&seen);
+    let binaries = frames.iter().filter(|(op, _)| *op == 2).count();
+    assert!(
+        binaries < 280,
+        "{binaries} messages reached a client that did not read"
+    );
+    let (op, payload) = frames.last().expect("frames before the end");
+    assert_eq!(*op, 8, "the last frame is a close");
+    assert_eq!(payload[..2], 1008u16.to_be_bytes(), "{payload:?}");
+    drop(slow);
+    assert!(talker.close().unwrap() && listener.close().unwrap());
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("too slow: ") && stderr.contains("closing with 1008"),
         "{stderr}"
     );
 }

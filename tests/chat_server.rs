@@ -16,18 +16,19 @@ pub mod support {
     pub mod js;
     pub mod process;
     pub mod programs;
+    pub mod raw;
     pub mod skip;
 }
 
 use serde_json::{json, Value};
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::io::{ErrorKind, Read};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use support::js::{self, node, Process, PEER_TIMEOUT};
 use support::process::{describe, listening_port};
 use support::programs;
+use support::raw;
 
 /// The slow-client bound the flood test gives the server (`--max-buffered`).
 /// A round of the flood queues 3 pages × 2 × 32000 bytes on each page's connection at
@@ -176,25 +177,6 @@ fn three_chromium_pages_see_every_message_in_the_same_order() {
     );
 }
 
-/// A raw client that completes the opening handshake, reads the 101 answer and nothing more.
-fn client_that_stops_reading(port: u16) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .write_all(
-            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101 "), "{head:?}");
-    stream
-}
-
 #[test]
 fn a_client_that_stops_reading_is_dropped_while_three_pages_carry_on() {
     if !peers_ready() {
@@ -204,7 +186,7 @@ fn a_client_that_stops_reading_is_dropped_while_three_pages_carry_on() {
     const AFTER: usize = 10;
     let bound = MAX_BUFFERED.to_string();
     let (mut server, port) = chat_server(&["--max-buffered", &bound]);
-    let mut slow = client_that_stops_reading(port);
+    let (mut slow, _) = raw::open(port, false);
     let slow_addr = slow.local_addr().unwrap().to_string();
     server.wait_for(
         |l| l == format!("{slow_addr} joined (1 online)"),
@@ -338,7 +320,7 @@ fn the_chat_page_works_with_the_c_broadcast_server() {
 #[test]
 fn keepalive_drops_a_client_that_answers_no_ping() {
     let (mut server, port) = chat_server(&["--ping-interval-ms", "300"]);
-    let silent = client_that_stops_reading(port);
+    let (silent, early) = raw::open(port, false);
     let addr = silent.local_addr().unwrap().to_string();
     server.wait_for(|l| l == format!("{addr} joined (1 online)"), PEER_TIMEOUT);
     // It reads (so the pings reach it) and never answers; a server that never closed it
@@ -348,7 +330,7 @@ fn keepalive_drops_a_client_that_answers_no_ping() {
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let started = Instant::now();
-    let mut seen = Vec::new();
+    let mut seen = early;
     let mut buf = [0; 4096];
     while let Ok(n) = reader.read(&mut buf) {
         if n == 0 {

@@ -19,6 +19,7 @@ pub mod support {
     pub mod examples;
     pub mod process;
     pub mod programs;
+    pub mod raw;
     pub mod servers;
 }
 
@@ -31,6 +32,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 use support::client::{Got, WsClient};
 use support::programs::{c_programs, rust_example_release};
+use support::raw::{self, tcp};
 use support::servers::{proc_status_kib, RustEchoServer, Server};
 use wsmachine::frame::{write_frame, FrameHeader, OpCode, RSV1};
 
@@ -204,50 +206,6 @@ fn header(opcode: OpCode, len: u64) -> Vec<u8> {
     h
 }
 
-fn tcp(port: u16) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_nodelay(true).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    stream
-}
-
-/// A raw connection past the opening handshake (offering permessage-deflate when
-/// `deflate`, which must then be accepted); returns what followed the 101's head.
-fn raw_open(port: u16, deflate: bool) -> (TcpStream, Vec<u8>) {
-    let mut stream = tcp(port);
-    let extension = if deflate {
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    } else {
-        ""
-    };
-    write!(
-        stream,
-        "GET /hostile HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n{extension}\r\n"
-    )
-    .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut buf).expect("the 101 answer");
-        assert!(n > 0, "closed during the handshake");
-        got.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
-    assert!(head.starts_with("http/1.1 101"), "{head}");
-    assert_eq!(head.contains("permessage-deflate"), deflate, "{head}");
-    (stream, got[end..].to_vec())
-}
-
 /// How the server ended a raw connection.
 #[derive(Debug, PartialEq, Eq)]
 enum End {
@@ -395,7 +353,7 @@ fn huge_announced_length_closes_1009() {
         let memory = Memory::start(echo);
         for len in [1u64 << 62, (1 << 63) - 1, MAX_MESSAGE + 1] {
             for opcode in [OpCode::Binary, OpCode::Text] {
-                let (mut s, got) = raw_open(echo.port(), false);
+                let (mut s, got) = raw::open(echo.port(), false);
                 s.write_all(&header(opcode, len)).unwrap();
                 let end = read_until_close(&mut s, got, Duration::from_secs(10));
                 assert_eq!(end, End::Close(1009), "{kind:?}, {opcode:?} of {len} bytes");
@@ -414,7 +372,7 @@ fn huge_announced_length_closes_1009() {
 fn trickling_peer_does_not_stall_others_and_is_dropped() {
     // Pings every second, a second for the pong: the trickler must be gone within a few.
     against_both(1_000, Duration::from_secs(60), |echo, kind| {
-        let (mut s, got) = raw_open(echo.port(), false);
+        let (mut s, got) = raw::open(echo.port(), false);
         let started = Instant::now();
         s.write_all(&header(OpCode::Binary, MIB)).unwrap();
         let port = echo.port();
@@ -470,7 +428,7 @@ fn deflate_bomb_closes_1009_with_bounded_memory() {
     assert!(size < 128 << 10, "{size}");
     against_both(20_000, Duration::from_secs(90), |echo, kind| {
         let memory = Memory::start(echo);
-        let (mut s, got) = raw_open(echo.port(), true);
+        let (mut s, got) = raw::open(echo.port(), true);
         s.write_all(bomb()).unwrap();
         let end = read_until_close(&mut s, got, Duration::from_secs(30));
         assert_eq!(end, End::Close(1009), "{kind:?}");
@@ -495,7 +453,7 @@ fn eight_concurrent_deflate_bombs() {
         let bombers: Vec<_> = (0..8)
             .map(|_| {
                 thread::spawn(move || {
-                    let (mut s, got) = raw_open(port, true);
+                    let (mut s, got) = raw::open(port, true);
                     s.write_all(bomb()).unwrap();
                     read_until_close(&mut s, got, Duration::from_secs(60))
                 })
@@ -531,7 +489,7 @@ fn eight_concurrent_deflate_bombs() {
 fn ping_flood_without_reading_keeps_memory_bounded() {
     against_both(20_000, Duration::from_secs(90), |echo, kind| {
         let memory = Memory::start(echo);
-        let (mut s, _got) = raw_open(echo.port(), false);
+        let (mut s, _got) = raw::open(echo.port(), false);
         s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
         let ping = frame(true, 0, OpCode::Ping, &[0x42; 125]);
         let batch: Vec<u8> = ping
@@ -564,7 +522,7 @@ fn one_byte_fragments_work_up_to_the_limit() {
     against_both(20_000, Duration::from_secs(240), |echo, kind| {
         let memory = Memory::start(echo);
         // 1 MiB of 1-byte fragments (8 MiB on the wire): echoed as one 1 MiB message.
-        let (mut s, got) = raw_open(echo.port(), false);
+        let (mut s, got) = raw::open(echo.port(), false);
         let cont = frame(false, 0, OpCode::Continuation, b"z");
         let block: Vec<u8> = cont
             .iter()
@@ -589,7 +547,7 @@ fn one_byte_fragments_work_up_to_the_limit() {
         drop(s);
 
         // 64 Mi + 1 fragments of a byte (470 MB on the wire): 1009 at the limit.
-        let (mut s, got) = raw_open(echo.port(), false);
+        let (mut s, got) = raw::open(echo.port(), false);
         let block: Vec<u8> = cont
             .iter()
             .copied()
@@ -656,7 +614,7 @@ fn invalid_utf8_across_fragments_closes_1007() {
             (b"\xe2\x82", b"\xac\xed\xa0\x80"),
         ];
         for (first, last) in cases {
-            let (mut s, got) = raw_open(echo.port(), false);
+            let (mut s, got) = raw::open(echo.port(), false);
             let mut bytes = frame(false, 0, OpCode::Text, first);
             bytes.extend(frame(true, 0, OpCode::Continuation, last));
             s.write_all(&bytes).unwrap();
