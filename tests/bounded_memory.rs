@@ -116,6 +116,20 @@ fn in_place_memory() {
     drop(c);
 }
 
+/// A client and a server, each configured with `deflate()`, open and drained.
+fn open_deflate_pair(deflate: impl Fn() -> DeflateConfig) -> Pair {
+    let mut p = Pair::new(
+        ClientConfig::new("localhost", "/").deflate(deflate()),
+        ServerConfig::new().deflate(deflate()),
+    );
+    p.drive();
+    p.server_events.clear();
+    p.client_events.clear();
+    drain(&mut p.client);
+    drain(&mut p.server);
+    p
+}
+
 /// The heap an open deflate server holds when idle: after the handshake, after a
 /// compressed echo, after sending a large compressed message (issue 10 item 6).
 fn deflate_memory() {
@@ -126,15 +140,7 @@ fn deflate_memory() {
                 .client_no_context_takeover(no_context_takeover)
         };
         let before_pair = live();
-        let mut p = Pair::new(
-            ClientConfig::new("localhost", "/").deflate(deflate()),
-            ServerConfig::new().deflate(deflate()),
-        );
-        p.drive();
-        p.server_events.clear();
-        p.client_events.clear();
-        drain(&mut p.client);
-        drain(&mut p.server);
+        let mut p = open_deflate_pair(deflate);
         let pair = live() - before_pair;
         let text = "Привет, сервер! ".repeat(200);
         p.client.send_text(&text).unwrap();
@@ -184,15 +190,7 @@ fn deflate_cost_per_window_size() {
                 .server_max_window_bits(bits)
                 .client_max_window_bits(bits)
         };
-        let mut p = Pair::new(
-            ClientConfig::new("localhost", "/").deflate(deflate()),
-            ServerConfig::new().deflate(deflate()),
-        );
-        p.drive();
-        p.server_events.clear();
-        p.client_events.clear();
-        drain(&mut p.client);
-        drain(&mut p.server);
+        let mut p = open_deflate_pair(deflate);
         p.client.send_binary(&data).unwrap();
         let frames = p.client.take_output();
         let start = live();

@@ -23,7 +23,8 @@
 // closed and its profile removed on every path.
 "use strict";
 
-const { withChromium, runMain } = require("./chromium");
+const { withChromium } = require("./chromium");
+const { runMain } = require("./run_main");
 
 const TIMEOUT_MS = 90000;
 

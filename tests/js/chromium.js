@@ -1,6 +1,6 @@
 // Headless Chromium for the browser tests (browser.js, chat.js, h2_browser.js): Debian's
 // package driven by playwright-core (no browser is downloaded), started with a fresh profile
-// that is removed again on every path, and the scripts' common exit convention.
+// that is removed again on every path.
 "use strict";
 
 const fs = require("fs");
@@ -46,18 +46,4 @@ async function withChromium({ timeoutMs, args = [], options = {} }, body) {
   }
 }
 
-// Runs `main`: exit code 0, or 1 with "error ..." on stderr. exitCode, not exit(): stdout to
-// a pipe is written asynchronously and must drain first.
-function runMain(main) {
-  main().then(
-    () => {
-      process.exitCode = 0;
-    },
-    (e) => {
-      console.error(`error ${e && e.stack ? e.stack : e}`);
-      process.exitCode = 1;
-    },
-  );
-}
-
-module.exports = { withChromium, runMain };
+module.exports = { withChromium };

@@ -9,7 +9,8 @@
 // exits 1. The browser is closed and the profile removed on every path.
 "use strict";
 
-const { withChromium, runMain } = require("./chromium");
+const { withChromium } = require("./chromium");
+const { runMain } = require("./run_main");
 
 const TIMEOUT_MS = 30000;
 

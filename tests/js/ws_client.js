@@ -8,6 +8,8 @@
 // permessage-deflate unless --no-deflate.
 "use strict";
 
+const { runMain } = require("./run_main");
+
 const WebSocket = require("ws");
 
 const GREETING = "Привет, сервер!";
@@ -133,12 +135,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (e) => {
-    console.error(`error ${e && e.stack ? e.stack : e}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);
