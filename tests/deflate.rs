@@ -567,6 +567,14 @@ fn connections_inflate_within_a_shared_budget() {
     );
     assert_eq!(budget.available(), budget.total());
 
+    // A message that fails once inflated (text that is not UTF-8) gives its share back
+    // with the failure, before the connection is dropped.
+    let mut f = deflate_server_with(config.clone(), options.clone());
+    let bad = compress(&[&vec![b'a'; 300 * KIB][..], &[0xff]].concat());
+    f.receive(&frame(true, RSV1, OpCode::Text, Some([3, 3, 3, 3]), &bad));
+    assert_eq!(summary(events(&mut f))[0], "error InvalidUtf8");
+    assert_eq!(budget.available(), budget.total());
+
     // A connection dropped mid-message gives its share back.
     let mut e = server(&options);
     e.receive(&frame(

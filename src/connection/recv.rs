@@ -330,13 +330,16 @@ impl Connection {
         let limit = self.options.max_message_size;
         let payload = self.input.payload(len);
         let ext = &mut self.ext;
-        self.message.inflate(kind, len, h.fin, |out, end| {
+        let inflated = self.message.inflate(kind, len, h.fin, |out, end| {
             ext.inflate(payload, out, limit, end)
-        })?;
-        self.input.rpos += len;
-        if self.options.stream_fragments || h.fin {
+        });
+        // The inflate budget gets its bytes back once they are handed over, or abandoned
+        // with a failed message (invalid UTF-8 included), not when the connection is dropped.
+        if inflated.is_err() || self.options.stream_fragments || h.fin {
             self.ext.inflated_handed_over();
         }
+        inflated?;
+        self.input.rpos += len;
         Ok(if self.options.stream_fragments {
             Some(Decoded::Buffered(Payload::Fragment(kind, h.fin)))
         } else if h.fin {
