@@ -495,72 +495,40 @@ fn connections_inflate_within_a_shared_budget() {
     let p200 = compress(&vec![7u8; 200 * KIB]);
     let p600 = compress(&vec![7u8; 600 * KIB]);
     let p500 = compress(&vec![7u8; 500 * KIB]);
+    // The frames of compressed binary messages, as a client masks them.
+    let first = |payload: &[u8]| frame(false, RSV1, OpCode::Binary, Some([1, 2, 3, 4]), payload);
+    let whole = |payload: &[u8]| frame(true, RSV1, OpCode::Binary, Some([1, 2, 3, 4]), payload);
+    let last = |payload: &[u8]| frame(true, 0, OpCode::Continuation, Some([1, 2, 3, 4]), payload);
 
     // a inflates the first 400 KiB of a message: taken until the message ends.
     let mut a = server(&options);
-    a.receive(&frame(
-        false,
-        RSV1,
-        OpCode::Binary,
-        Some([1, 2, 3, 4]),
-        &p400_more,
-    ));
+    a.receive(&first(&p400_more));
     assert!(a.poll_event().is_none());
     let held = budget.total() - budget.available();
     assert!((400 * KIB..=416 * KIB).contains(&held), "{held}");
 
     // b's 600 KiB message needs more than is left: 1013, and b's share is given back.
     let mut b = server(&options);
-    b.receive(&frame(
-        true,
-        RSV1,
-        OpCode::Binary,
-        Some([5, 6, 7, 8]),
-        &p600,
-    ));
+    b.receive(&whole(&p600));
     assert_eq!(summary(events(&mut b))[0], "error InflateBudgetExhausted");
     assert_eq!(sent_close_code(&mut b), 1013);
     assert_eq!(budget.total() - budget.available(), held);
 
     // a's message completes, is delivered whole, and gives everything back.
-    a.receive(&frame(
-        true,
-        0,
-        OpCode::Continuation,
-        Some([1, 2, 3, 4]),
-        &p200,
-    ));
+    a.receive(&last(&p200));
     assert_eq!(summary(events(&mut a)), ["binary 614400"]);
     assert_eq!(budget.available(), budget.total());
 
     // With nothing else in flight, the same message fits.
     let mut c = server(&options);
-    c.receive(&frame(
-        true,
-        RSV1,
-        OpCode::Binary,
-        Some([5, 6, 7, 8]),
-        &p600,
-    ));
+    c.receive(&whole(&p600));
     assert_eq!(summary(events(&mut c)), ["binary 614400"]);
     assert_eq!(budget.available(), budget.total());
 
     // Streamed fragments give their bytes back one by one: 2 × 500 KiB pass a 900 KiB budget.
     let mut d = server(&options.clone().stream_fragments(true));
-    d.receive(&frame(
-        false,
-        RSV1,
-        OpCode::Binary,
-        Some([1, 1, 1, 1]),
-        &p500_more,
-    ));
-    d.receive(&frame(
-        true,
-        0,
-        OpCode::Continuation,
-        Some([1, 1, 1, 1]),
-        &p500,
-    ));
+    d.receive(&first(&p500_more));
+    d.receive(&last(&p500));
     assert_eq!(
         summary(events(&mut d)),
         ["fragment 512000 false", "fragment 512000 true"]
@@ -577,13 +545,7 @@ fn connections_inflate_within_a_shared_budget() {
 
     // A connection dropped mid-message gives its share back.
     let mut e = server(&options);
-    e.receive(&frame(
-        false,
-        RSV1,
-        OpCode::Binary,
-        Some([1, 1, 1, 1]),
-        &p400_more,
-    ));
+    e.receive(&first(&p400_more));
     assert!(e.poll_event().is_none());
     assert!(budget.available() < budget.total());
     drop(e);
