@@ -6,7 +6,6 @@
 //! `connection`.
 
 use crate::error::ProtocolError;
-use crate::mask::copy_masked;
 
 /// Frame opcodes (RFC 6455 §5.2, §11.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,7 +186,6 @@ pub fn write_frame(
     mask: Option<[u8; 4]>,
     payload: &[u8],
 ) {
-    const SMALL: usize = 128;
     let header = FrameHeader {
         fin,
         rsv,
@@ -196,13 +194,21 @@ pub fn write_frame(
         payload_len: payload.len() as u64,
     };
     match mask {
-        // A small frame is assembled on the stack and appended at once; the block is zeroed
-        // on every call, so it is sized to the payload.
-        Some(key) if payload.len() <= 32 => {
-            write_small::<{ MAX_HEADER_LEN + 32 }>(out, &header, key, payload)
-        }
-        Some(key) if payload.len() <= SMALL => {
-            write_small::<{ MAX_HEADER_LEN + SMALL }>(out, &header, key, payload)
+        // The usual client frame: its 6-byte header is built in registers and stored at
+        // once (bytes staged on the stack and copied out would be reloaded before the
+        // stores land, which stalls), then the payload is masked into place.
+        Some(key) if payload.len() < 126 => {
+            let head = [
+                (u8::from(fin) << 7) | ((rsv & 7) << 4) | opcode as u8,
+                0x80 | payload.len() as u8,
+                key[0],
+                key[1],
+                key[2],
+                key[3],
+            ];
+            out.reserve(head.len() + payload.len());
+            out.extend_from_slice(&head);
+            crate::mask::extend_masked(out, payload, key, 0);
         }
         Some(key) => {
             let mut head = [0u8; MAX_HEADER_LEN];
@@ -219,20 +225,6 @@ pub fn write_frame(
             out.extend_from_slice(payload);
         }
     }
-}
-
-/// Writes header and masked payload through one stack block of `N` bytes (enough for both).
-#[inline]
-fn write_small<const N: usize>(
-    out: &mut bytes::BytesMut,
-    header: &FrameHeader,
-    key: [u8; 4],
-    payload: &[u8],
-) {
-    let mut block = [0u8; N];
-    let hlen = header.encode(&mut block);
-    copy_masked(&mut block[hlen..hlen + payload.len()], payload, key);
-    out.extend_from_slice(&block[..hlen + payload.len()]);
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ fn copy_masked_long(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
 /// Appends `src` masked with `key` (as if it started at byte `offset` of the payload) to
 /// `out`: the copy the caller makes anyway, with the XOR fused in. The masked bytes are
 /// written once, straight into `out`'s spare capacity.
-#[inline]
+#[inline(always)]
 pub fn extend_masked(out: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], offset: usize) {
     simd::extend_xor(kernel_for(src.len()), out, src, rotate_key(key, offset));
 }

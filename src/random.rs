@@ -105,52 +105,57 @@ fn seeded_from(seed: impl FnOnce(&mut [u8]) -> Result<(), Error>) -> Option<Box<
 /// Hands out masking keys from a batch of random bytes, refilled from the source.
 pub(crate) struct MaskKeys {
     source: Box<dyn RandomSource>,
-    batch: Option<Box<[u8; MASK_BATCH]>>,
+    batch: Option<Box<[[u8; 4]; BATCH_KEYS]>>,
+    /// How many keys of the batch are handed out.
     used: usize,
     /// A key the engine needed for a frame of its own could not be drawn (the connection
     /// fails at the next poll).
     failed: bool,
 }
 
-const MASK_BATCH: usize = 256;
+/// Keys drawn from the source at a time (256 bytes).
+const BATCH_KEYS: usize = 64;
 
 impl MaskKeys {
     pub(crate) fn new(source: Box<dyn RandomSource>) -> Self {
         Self {
             source,
             batch: None,
-            used: MASK_BATCH,
+            used: BATCH_KEYS,
             failed: false,
         }
     }
 
     /// Makes sure the next key can be drawn: refills the batch when it is used up.
+    #[inline]
     pub(crate) fn ready(&mut self) -> Result<(), Error> {
-        let batch = self.batch.get_or_insert_with(|| Box::new([0; MASK_BATCH]));
-        if self.used + 4 > MASK_BATCH {
-            // On failure the batch stays used up (its bytes are never handed out).
-            self.source.try_fill(&mut batch[..])?;
-            self.used = 0;
+        if self.used < BATCH_KEYS && self.batch.is_some() {
+            return Ok(());
         }
+        self.refill()
+    }
+
+    #[cold]
+    fn refill(&mut self) -> Result<(), Error> {
+        let batch = self
+            .batch
+            .get_or_insert_with(|| Box::new([[0; 4]; BATCH_KEYS]));
+        // On failure the batch stays used up (its bytes are never handed out).
+        self.source.try_fill(batch.as_flattened_mut())?;
+        self.used = 0;
         Ok(())
     }
 
     /// The next key, or the source's failure.
+    #[inline]
     pub(crate) fn next_key(&mut self) -> Result<[u8; 4], Error> {
         self.ready()?;
-        let Some(batch) = self.batch.as_mut() else {
+        let Some(slot) = self.batch.as_mut().and_then(|b| b.get_mut(self.used)) else {
             return Err(Error::NoRandomSource);
         };
-        let k = [
-            batch[self.used],
-            batch[self.used + 1],
-            batch[self.used + 2],
-            batch[self.used + 3],
-        ];
-        // Each key is used once; wipe it so a later memory disclosure cannot replay it.
-        batch[self.used..self.used + 4].fill(0);
-        self.used += 4;
-        Ok(k)
+        self.used += 1;
+        // Each key is used once; wiped so a later memory disclosure cannot replay it.
+        Ok(core::mem::take(slot))
     }
 
     /// Notes that a frame of the engine's own found no key.

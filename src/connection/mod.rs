@@ -355,6 +355,7 @@ impl Connection {
 
     /// Marks the first `n` bytes waiting as written (they may span several
     /// [`pending_output_chunks`](Self::pending_output_chunks)).
+    #[inline]
     pub fn consume_output(&mut self, n: usize) {
         self.output.consume(n);
     }

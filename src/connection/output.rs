@@ -57,7 +57,18 @@ impl Output {
     }
 
     /// Marks the first `n` bytes as written.
-    pub(super) fn consume(&mut self, mut n: usize) {
+    #[inline]
+    pub(super) fn consume(&mut self, n: usize) {
+        if self.queued.is_empty() && n >= self.frames.len() && self.frames.capacity() <= RETAINED {
+            // Everything written, the usual case: the buffer is kept for the next message.
+            self.pong = None;
+            self.frames.clear();
+            return;
+        }
+        self.consume_partly(n);
+    }
+
+    fn consume_partly(&mut self, mut n: usize) {
         while n > 0 && !self.queued.is_empty() {
             let first = &mut self.queued[0];
             let k = n.min(first.len());
