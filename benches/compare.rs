@@ -3,7 +3,9 @@
 //! bytes as the yardstick (issues 6 and 11). Every library reads its input through the same
 //! in-memory socket in `--chunk`-byte reads and pays the copies its users pay: wsmachine reads
 //! straight into its input buffer (`receive_buffer` + `commit_received`, the headline rows);
-//! the "copy" variant reads into a caller buffer and calls `receive(&[u8])`. Ratios are
+//! the "owned" variant reads into the room `receive_room` lends (uninitialised, as tokio's
+//! `read_buf` fills it: the path of `wsmachine-tokio`) and takes owned messages; the "copy"
+//! variant reads into a caller buffer and calls `receive(&[u8])`. Ratios are
 //! wsmachine ÷ the fastest peer, run by run. Prints markdown tables and writes them to
 //! `$WSM_BENCH_TABLE` (default `<target dir>/bench-table.md`).
 //!
@@ -217,7 +219,8 @@ fn main() {
          ≥ {} ms after a warm-up pass). Ratios are computed within each run: median (min–max). \
          Every library reads the input from the same in-memory socket in {} KiB reads: \
          **wsmachine** reads into its own input buffer (`receive_buffer` + \
-         `commit_received`), then `poll_event_ref`; *owned* the same with `poll_event`; *copy* \
+         `commit_received`), then `poll_event_ref`; *owned* reads into the spare capacity of \
+         the room `receive_room` lends (`commit_room`), then `poll_event`; *copy* \
          reads into a caller buffer, then `receive(&[u8])` and `poll_event_ref`. Peers: tungstenite 0.30, \
          fastwebsockets 0.10, tokio-websockets 0.13, each with its default configuration. \
          memcpy copies the whole input (or output) once into a preallocated buffer.\n\n",
@@ -255,7 +258,7 @@ fn main() {
     }
     for (lib, api) in [
         (Lib::Wsmachine, "read into receive_buffer + poll_event_ref"),
-        (Lib::WsmachineOwned, "read into receive_buffer + poll_event"),
+        (Lib::WsmachineOwned, "read into receive_room + poll_event"),
         (Lib::WsmachineCopy, "read + receive(&[u8]) + poll_event_ref"),
     ] {
         let missed: Vec<&str> = rows

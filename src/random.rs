@@ -164,6 +164,7 @@ impl MaskKeys {
     }
 
     /// Whether a frame of the engine's own found no key since the last call.
+    #[inline]
     pub(crate) fn take_failed(&mut self) -> bool {
         core::mem::take(&mut self.failed)
     }

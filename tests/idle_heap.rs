@@ -52,6 +52,15 @@ fn idle_server_holds_no_heap() {
     server.send_binary(&[0; 100]).unwrap();
     drop(server.take_output());
     assert_eq!(live() - baseline, 0, "after traffic");
+    // A read into the lent room that would block: the room goes back empty, freed.
+    let room = server.receive_room(64 << 10);
+    server.commit_room(room);
+    assert_eq!(live() - baseline, 0, "after an empty read into a room");
+    let mut room = server.receive_room(64 << 10);
+    room.extend_from_slice(&cframe(true, OpCode::Binary, &[3; 100]));
+    server.commit_room(room);
+    drain(&mut server);
+    assert_eq!(live() - baseline, 0, "after a message read into a room");
     eprintln!(
         "size_of::<Connection>() = {}",
         std::mem::size_of::<Connection>()

@@ -1,5 +1,5 @@
-//! The one-copy receive path (`receive_buffer` + `commit_received`): the same events and
-//! output as `receive`, however the bytes are split, read short or mixed with `receive`; and
+//! The one-copy receive paths (`receive_buffer` + `commit_received`, and `receive_room` +
+//! `commit_room`): the same events and output as `receive`, however the bytes are split, read short or mixed with `receive`; and
 //! its misuse refused without losing or inventing bytes.
 
 // Public, so that what it offers and this file leaves unused is not dead code.
@@ -20,6 +20,9 @@ enum Feed {
     Copy,
     /// `receive_buffer(min)`, the piece read into it, possibly short (the rest next time).
     InPlace { min: usize },
+    /// `receive_room(min)`, the piece written into its spare capacity, possibly short;
+    /// `empty_first`: an empty room is given back before (a read that would block).
+    Room { min: usize, empty_first: bool },
 }
 
 fn feed() -> impl Strategy<Value = Feed> {
@@ -27,6 +30,11 @@ fn feed() -> impl Strategy<Value = Feed> {
         Just(Feed::Copy),
         (0usize..200).prop_map(|min| Feed::InPlace { min }),
         (60_000usize..70_000).prop_map(|min| Feed::InPlace { min }),
+        (0usize..200, any::<bool>()).prop_map(|(min, empty_first)| Feed::Room { min, empty_first }),
+        (60_000usize..70_000).prop_map(|min| Feed::Room {
+            min,
+            empty_first: false
+        }),
     ]
 }
 
@@ -63,6 +71,20 @@ fn drive(
                     let n = room.len().min(piece.len());
                     room[..n].copy_from_slice(&piece[..n]);
                     conn.commit_received(n).unwrap();
+                    start += n;
+                }
+                Feed::Room { min, empty_first } => {
+                    if empty_first {
+                        let room = conn.receive_room(min);
+                        conn.commit_room(room);
+                    }
+                    let mut room = conn.receive_room(min);
+                    assert!(room.is_empty());
+                    assert!(room.capacity() >= min.max(1), "{} < {min}", room.capacity());
+                    // A read fills what spare capacity there is: the rest waits.
+                    let n = room.capacity().min(piece.len());
+                    room.extend_from_slice(&piece[..n]);
+                    conn.commit_room(room);
                     start += n;
                 }
             }
@@ -280,4 +302,77 @@ fn reads_without_polling_grow_the_room_geometrically() {
     // about once in all, not once per read.
     assert!(reads < 20, "{reads} reads");
     assert_eq!(p.server.poll_event(), Some(Event::Binary(big.into())));
+}
+
+#[test]
+fn the_lent_room_goes_back_without_a_copy() {
+    let mut server = open_server(ServerConfig::new());
+    let frame = cframe(true, wsmachine::frame::OpCode::Binary, b"in place");
+    let mut room = server.receive_room(4096);
+    room.extend_from_slice(&frame);
+    let at = room.as_ptr();
+    server.commit_room(room);
+    match server.poll_event_ref() {
+        // The payload lies where the reader wrote it: after the 6-byte header.
+        Some(wsmachine::EventRef::Binary(data)) => {
+            assert_eq!(data, b"in place");
+            assert_eq!(data.as_ptr(), at.wrapping_add(6));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn other_buffers_and_rooms_given_back_late_are_copied_in_order() {
+    let mut server = open_server(ServerConfig::new());
+    let first = cframe(true, wsmachine::frame::OpCode::Text, b"first");
+    let second = cframe(true, wsmachine::frame::OpCode::Text, b"second");
+    // A buffer that never was the engine's.
+    server.commit_room(bytes::BytesMut::from(&first[..3]));
+    let mut room = server.receive_room(64);
+    room.extend_from_slice(&first[3..]);
+    server.commit_room(room);
+    let mut late = server.receive_room(64);
+    late.extend_from_slice(&second[..4]);
+    // Polling (which frees the drained buffer) and other input before the room goes back.
+    assert_eq!(server.poll_event(), Some(Event::Text("first".into())));
+    server.receive(b"");
+    server.commit_room(late);
+    server.receive(&second[4..]);
+    assert_eq!(server.poll_event(), Some(Event::Text("second".into())));
+    assert_eq!(server.poll_event(), None);
+}
+
+#[test]
+fn a_large_frame_gets_large_rooms() {
+    let mut server = open_server(ServerConfig::new());
+    let payload = vec![0x5a; 1 << 20];
+    let frame = cframe(true, wsmachine::frame::OpCode::Binary, &payload);
+    let (mut at, mut reads) = (0, 0);
+    while at < frame.len() {
+        let mut room = server.receive_room(1024);
+        let n = room.capacity().min(frame.len() - at);
+        room.extend_from_slice(&frame[at..at + n]);
+        server.commit_room(room);
+        at += n;
+        reads += 1;
+        if at < frame.len() {
+            assert_eq!(server.poll_event(), None);
+        }
+    }
+    assert!(reads < 40, "{reads} reads of a 1 MiB frame");
+    assert_eq!(server.poll_event(), Some(Event::Binary(payload.into())));
+}
+
+#[test]
+fn room_input_after_close_is_ignored() {
+    let mut p = Pair::open();
+    p.client.close(CloseCode::NORMAL, "").unwrap();
+    p.drive();
+    assert!(p.server.is_closed());
+    let mut room = p.server.receive_room(8);
+    room.extend_from_slice(b"xyz");
+    p.server.commit_room(room);
+    assert_eq!(p.server.poll_event(), None);
+    assert!(p.server.pending_output().is_empty());
 }

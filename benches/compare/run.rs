@@ -20,7 +20,8 @@ pub(crate) enum Lib {
     /// (`receive_buffer` + `commit_received`), `poll_event_ref` (messages lent until the next
     /// call).
     Wsmachine,
-    /// The same reads, `poll_event` (owned messages, the peers' contract; decode rows only).
+    /// Reads into the room `receive_room` lends (`commit_room`), `poll_event` (owned
+    /// messages, the peers' contract; decode rows only).
     WsmachineOwned,
     /// Reads into a caller buffer, then `receive(&[u8])` (the convenient form, which copies
     /// once more), `poll_event_ref` (decode rows only).
@@ -131,7 +132,7 @@ pub(crate) fn run(w: &Workload, s: &Settings, rt: &Runtime) -> RowResult {
 fn decode(lib: Lib, job: &DecodeJob<'_>, full: bool, rt: &Runtime, copy_to: &mut [u8]) -> Tally {
     match lib {
         Lib::Wsmachine => wsm::decode(job, full, Feed::InPlace, Drain::Ref),
-        Lib::WsmachineOwned => wsm::decode(job, full, Feed::InPlace, Drain::Owned),
+        Lib::WsmachineOwned => wsm::decode(job, full, Feed::Room, Drain::Owned),
         Lib::WsmachineCopy => wsm::decode(job, full, Feed::Copy, Drain::Ref),
         Lib::Tungstenite => tung::decode(job, full),
         Lib::Fastwebsockets => fws::decode(rt, job, full),

@@ -134,6 +134,16 @@ impl Read for Replay<'_> {
     }
 }
 
+impl Replay<'_> {
+    /// A read into the spare capacity of `buf`, as tokio's `read_buf` makes one: the bytes
+    /// are written once, into memory that was not zeroed first.
+    pub(crate) fn read_buf(&mut self, buf: &mut bytes::BytesMut) -> usize {
+        let read = self.next_read(buf.capacity() - buf.len());
+        buf.extend_from_slice(read);
+        read.len()
+    }
+}
+
 impl Write for Replay<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.sink.write(buf)

@@ -25,6 +25,10 @@ pub(crate) enum Feed {
     /// Each read goes from the in-memory socket straight into the room `receive_buffer`
     /// lends (the copy every `read(2)` makes, and the only one), then `commit_received`.
     InPlace,
+    /// Each read goes from the in-memory socket into the spare capacity of the room
+    /// `receive_room` lends (not zeroed first, as tokio's `read_buf` fills it), then
+    /// `commit_room`: the path of `wsmachine-tokio`.
+    Room,
     /// Each read goes from the in-memory socket into the caller's buffer, then `receive`
     /// copies it into the engine's.
     Copy,
@@ -54,6 +58,15 @@ pub(crate) fn decode(job: &DecodeJob<'_>, full: bool, feed: Feed, drain: Drain) 
                 break;
             }
             conn.commit_received(n).expect("commit_received");
+            drain_events(&mut conn, job, full, drain, &mut tally);
+        },
+        Feed::Room => loop {
+            let mut room = conn.receive_room(job.chunk);
+            let n = socket.read_buf(&mut room);
+            conn.commit_room(room);
+            if n == 0 {
+                break;
+            }
             drain_events(&mut conn, job, full, drain, &mut tally);
         },
         Feed::Copy => {

@@ -239,12 +239,8 @@ fn deliver(from: &mut Side, to: &mut Side, max: usize, points: &[u16]) {
     from.conn.consume_output(n);
     let b = cuts(bytes.len(), points);
     for (i, w) in b.windows(2).enumerate() {
-        // Every other piece is read in place (the one-copy path), possibly short.
-        if i % 2 == 1 {
-            wsfuzz::feed::receive_in_place(&mut to.conn, &bytes[w[0]..w[1]], w[0] % 97);
-        } else {
-            to.conn.receive(&bytes[w[0]..w[1]]);
-        }
+        // Copied, read in place or into a lent room, in turn, possibly short.
+        wsfuzz::feed::receive_piece(&mut to.conn, i, &bytes[w[0]..w[1]], w[0] % 97);
     }
     to.drain();
 }

@@ -591,12 +591,8 @@ impl<'w> Harness<'w> {
         self.largest_chunk = self.largest_chunk.max(bytes.len());
         let bounds = cuts(bytes.len(), points);
         for (i, w) in bounds.windows(2).enumerate() {
-            // Every other piece is read in place (the one-copy path), possibly short.
-            if i % 2 == 1 {
-                crate::feed::receive_in_place(&mut self.a, &bytes[w[0]..w[1]], w[0] % 97);
-            } else {
-                self.a.receive(&bytes[w[0]..w[1]]);
-            }
+            // Copied, read in place or into a lent room, in turn, possibly short.
+            crate::feed::receive_piece(&mut self.a, i, &bytes[w[0]..w[1]], w[0] % 97);
         }
         if bounds.len() == 1 {
             // An empty delivery still calls receive once.

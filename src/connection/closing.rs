@@ -128,10 +128,15 @@ impl Connection {
 
     /// A frame the engine wrote on its own found no masking key (the client's random source
     /// failed): nothing was written, so the connection fails without a close frame (1006).
+    #[inline]
     pub(super) fn fail_if_no_random(&mut self) {
-        if !self.masks.as_mut().is_some_and(|m| m.take_failed()) {
-            return;
+        if self.masks.as_mut().is_some_and(|m| m.take_failed()) {
+            self.fail_no_random();
         }
+    }
+
+    #[cold]
+    fn fail_no_random(&mut self) {
         if self.life.state() == crate::state::State::Closed {
             return;
         }

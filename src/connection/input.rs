@@ -177,6 +177,45 @@ impl Input {
         &mut self.buf[self.end..]
     }
 
+    /// Lends the room after the received bytes as an empty `BytesMut` with capacity for at
+    /// least `min` bytes (at least one), grown as `offer` grows it, for a transport that
+    /// reads into uninitialised memory (`BufMut`): nothing is zeroed.
+    pub(super) fn lend_room(&mut self, min: usize) -> BytesMut {
+        self.drop_decoded();
+        let need = min.max(1);
+        if self.buf.capacity() - self.end < need {
+            let grow = match self.frame {
+                Some(h) => {
+                    self.growth_for((h.payload_len as usize).saturating_sub(self.end - self.rpos))
+                }
+                None => self.end - self.rpos,
+            };
+            // As in `offer`: `need` again, so the next read fits after a frame's rest.
+            self.make_room(need.max(grow).saturating_add(need));
+        }
+        self.buf.truncate(self.end);
+        self.buf.split_off(self.end)
+    }
+
+    /// The bytes of `room` (lent by `lend_room`, or any other buffer) are received: put
+    /// back after the received bytes without copying when it is the room lent and nothing
+    /// moved the buffer since, copied otherwise.
+    pub(super) fn commit_room(&mut self, room: BytesMut) {
+        self.offered = 0;
+        self.buf.truncate(self.end);
+        let n = room.len();
+        if n == 0 && self.rpos == self.end {
+            // Nothing arrived and nothing waits: a connection between reads holds no buffer.
+            self.release_idle();
+            return;
+        }
+        self.buf.unsplit(room);
+        self.end += n;
+        if n > 0 {
+            self.last_read = n;
+        }
+    }
+
     /// The transport wrote `n` bytes at the start of the room `offer` lent. Returns false,
     /// taking nothing, when `n` is more than that room, or something moved the bytes since.
     pub(super) fn commit(&mut self, n: usize) -> bool {

@@ -5,6 +5,7 @@
 use super::{Connection, State};
 use crate::error::{Error, HandshakeError};
 use crate::time::Instant;
+use bytes::BytesMut;
 
 impl Connection {
     /// Tells the engine the time, firing whatever timers are due.
@@ -97,6 +98,52 @@ impl Connection {
             self.process_handshake();
         }
         Ok(())
+    }
+
+    /// Room for the transport to read into, lent as an empty [`BytesMut`] whose spare
+    /// capacity is the engine's input buffer: the one-copy receive path for readers that
+    /// fill uninitialised memory through [`BufMut`](bytes::BufMut) (tokio's `read_buf`,
+    /// `tokio_util::io::poll_read_buf`), so nothing is zeroed first, unlike
+    /// [`receive_buffer`](Self::receive_buffer). Read into it, then give it back with
+    /// [`commit_room`](Self::commit_room).
+    ///
+    /// Its capacity is at least `min` bytes (at least one), and more when the frame in
+    /// progress needs it, as for `receive_buffer`.
+    ///
+    /// ```
+    /// # use wsmachine::{Connection, ServerConfig};
+    /// # fn read(conn: &mut Connection, sock: &mut impl std::io::Read) -> std::io::Result<()> {
+    /// use bytes::BufMut;
+    /// let mut room = conn.receive_room(16 * 1024);
+    /// let mut chunk = [0u8; 512];
+    /// let n = sock.read(&mut chunk)?;
+    /// room.put_slice(&chunk[..n]); // an async reader writes straight into `room`
+    /// conn.commit_room(room);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn receive_room(&mut self, min: usize) -> BytesMut {
+        // A borrowed event cannot outlive this call: take back what it lent.
+        self.settle_lent();
+        self.input.lend_room(min)
+    }
+
+    /// The bytes written into `room` are received, as by [`receive`](Self::receive) (poll
+    /// events until `None` next). The room [`receive_room`](Self::receive_room) lent goes
+    /// back without a copy; any other `BytesMut` (or that room after other calls moved the
+    /// input) is copied. Giving back an empty room while no received byte waits frees the
+    /// input buffer, so a connection waiting for its next read holds none. Input after the
+    /// connection closed is ignored.
+    pub fn commit_room(&mut self, room: BytesMut) {
+        self.settle_lent();
+        self.input.commit_room(room);
+        if !self.life.takes_input() {
+            self.input.discard();
+            return;
+        }
+        if self.state() == State::Connecting {
+            self.process_handshake();
+        }
     }
 
     /// The transport ended (the peer closed or the read failed). Before the closing

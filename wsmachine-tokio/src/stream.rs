@@ -11,21 +11,16 @@ use futures_sink::Sink;
 use futures_util::stream::{SplitSink, SplitStream, StreamExt};
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
+use tokio_util::io::poll_read_buf;
 use wsmachine::{CloseCode, Connection, Event, Failure, State};
 
 /// How much is read from the transport at once.
 const READ_CHUNK: usize = 64 << 10;
-/// A read at least this large means data is streaming in: the next read goes straight into
-/// the engine's input buffer (one copy). Otherwise reads go through a buffer on the stack of
-/// the poll, so an idle connection, which waits in such a read, holds no buffer at all (the
-/// engine's would stay allocated while the read is pending).
-const IN_PLACE_FROM: usize = 16 << 10;
 /// The most output chunks one vectored write takes (a queued message is two: its header
 /// and its payload).
 const WRITE_CHUNKS: usize = 8;
@@ -91,8 +86,6 @@ pub struct WebSocketStream<S> {
     read_eof: bool,
     /// A read error, reported in place of the engine's "transport ended" failure.
     read_error: Option<io::Error>,
-    /// The last read was large: read the next one in place (see `IN_PLACE_FROM`).
-    streaming: bool,
     /// The transport was shut down after the connection closed.
     shut_down: bool,
     /// How the connection ended, once it has.
@@ -120,7 +113,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             linger_until: None,
             read_eof: false,
             read_error: None,
-            streaming: false,
             shut_down: false,
             close_status: None,
         }
@@ -221,46 +213,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             if self.read_eof {
                 return Poll::Pending;
             }
-            let read = if self.streaming {
-                self.read_in_place(cx)
-            } else {
-                self.read_via_stack(cx)
-            };
+            let read = self.read_in_place(cx);
             match read {
                 Poll::Ready(Ok(0)) => {
                     self.read_eof = true;
                     self.conn.receive_eof();
                 }
-                Poll::Ready(Ok(n)) => self.streaming = n >= IN_PLACE_FROM,
+                Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     self.read_eof = true;
                     self.read_error = Some(e);
                     self.conn.receive_eof();
                 }
-                Poll::Pending => {
-                    self.streaming = false;
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
 
-    /// Reads straight into the engine's input buffer; the count of bytes received.
+    /// Reads straight into the engine's input buffer (its spare capacity, not zeroed first);
+    /// the count of bytes received.
     fn read_in_place(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut buf = ReadBuf::new(self.conn.receive_buffer(READ_CHUNK));
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        self.conn.commit_received(n).map_err(io::Error::other)?;
-        Poll::Ready(Ok(n))
-    }
-
-    /// Reads into a buffer on the stack, then copies into the engine's.
-    fn read_via_stack(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
-        let mut buf = ReadBuf::uninit(&mut chunk);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        self.conn.receive(buf.filled());
-        Poll::Ready(Ok(buf.filled().len()))
+        let mut room = self.conn.receive_room(READ_CHUNK);
+        let read = poll_read_buf(Pin::new(&mut self.io), cx, &mut room);
+        // Given back in every case: what was read, or nothing (which frees an idle buffer).
+        self.conn.commit_room(room);
+        read
     }
 
     /// Writes queued output until none is left or the transport would block.
