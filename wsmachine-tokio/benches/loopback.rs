@@ -6,6 +6,8 @@
 //!
 //! * throughput: 100 connections echoing 1 KiB binary messages, and 10 connections echoing
 //!   1 MiB ones; messages per second, interleaved rounds, median and spread of `--runs`;
+//! * CPU: the server's CPU time (user + system) per message in the same rounds, which a
+//!   busy machine disturbs far less than throughput; the ratios are the peer's ÷ ours;
 //! * memory: 10,000 idle connections after the handshake; the server's resident memory per
 //!   connection (`VmRSS` of `/proc/PID/status`, after minus before).
 //!
@@ -230,12 +232,14 @@ async fn echo(tcp: TcpStream, count: usize, len: usize) {
     drop(writer.await.unwrap());
 }
 
-/// One throughput sample: messages per second over `conns` connections.
-async fn throughput(port: u16, conns: usize, per_conn: usize, len: usize) -> f64 {
+/// One throughput sample over `conns` connections: messages per second, and the server's
+/// CPU time (user + system) per message in microseconds.
+async fn throughput(server: &Server, conns: usize, per_conn: usize, len: usize) -> (f64, f64) {
     let mut streams = Vec::new();
     for _ in 0..conns {
-        streams.push(open(port).await);
+        streams.push(open(server.port).await);
     }
+    let cpu_before = cpu_seconds(server.child.id());
     let started = Instant::now();
     let tasks: Vec<_> = streams
         .into_iter()
@@ -244,7 +248,22 @@ async fn throughput(port: u16, conns: usize, per_conn: usize, len: usize) -> f64
     for task in tasks {
         task.await.unwrap();
     }
-    (conns * per_conn) as f64 / started.elapsed().as_secs_f64()
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(server.child.id()) - cpu_before;
+    let messages = (conns * per_conn) as f64;
+    (messages / elapsed, cpu * 1e6 / messages)
+}
+
+/// The CPU time a process used so far (user + system, `/proc/PID/stat`), in seconds. Unlike
+/// throughput on a shared machine, it hardly depends on what else runs.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which may hold spaces) end with `)`.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second
+    // on Linux).
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -348,18 +367,24 @@ fn main() {
     for (name, conns, per_conn, len) in rows {
         // samples[lib][run]
         let mut samples = vec![Vec::new(); LIBS.len()];
-        let mut ratios_tung = Vec::new();
-        let mut ratios_best = Vec::new();
+        let mut cpu = vec![Vec::new(); LIBS.len()];
+        let (mut ratios_tung, mut ratios_best) = (Vec::new(), Vec::new());
+        let (mut cpu_tung, mut cpu_best) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            let mut run = Vec::new();
+            let (mut run, mut run_cpu) = (Vec::new(), Vec::new());
             for (i, lib) in LIBS.iter().enumerate() {
                 let server = Server::start(lib);
-                let rate = runtime.block_on(throughput(server.port, conns, per_conn, len));
+                let (rate, us) = runtime.block_on(throughput(&server, conns, per_conn, len));
                 samples[i].push(rate);
+                cpu[i].push(us);
                 run.push(rate);
+                run_cpu.push(us);
             }
             ratios_tung.push(run[0] / run[1]);
             ratios_best.push(run[0] / run[1..].iter().cloned().fold(0.0, f64::max));
+            // Efficiency: a peer's CPU per message ÷ ours (above 1: we use less).
+            cpu_tung.push(run_cpu[1] / run_cpu[0]);
+            cpu_best.push(run_cpu[1..].iter().cloned().fold(f64::MAX, f64::min) / run_cpu[0]);
         }
         let spread = |v: &Vec<f64>| {
             let (lo, hi) = v
@@ -376,6 +401,16 @@ fn main() {
             rates.join(" | "),
             spread(&ratios_tung),
             spread(&ratios_best)
+        );
+        let cpu: Vec<String> = cpu
+            .iter()
+            .map(|s| format!("{:.2} µs", median(s.clone())))
+            .collect();
+        println!(
+            "| {name}: server CPU per message (peer ÷ wsmachine) | {} | {} | {} |",
+            cpu.join(" | "),
+            spread(&cpu_tung),
+            spread(&cpu_best)
         );
     }
     let mut memory = Vec::new();
