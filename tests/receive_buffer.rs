@@ -241,46 +241,64 @@ fn a_commit_after_another_call_takes_nothing() {
     );
 }
 
+/// One read of what fits of `bytes` into the room the connection lends: `receive_buffer`
+/// + `commit_received`, or `receive_room` + `commit_room`. Returns how much was read.
+fn read_once(conn: &mut Connection, into_room: bool, min: usize, bytes: &[u8]) -> usize {
+    if into_room {
+        let mut room = conn.receive_room(min);
+        let n = room.capacity().min(bytes.len());
+        room.extend_from_slice(&bytes[..n]);
+        conn.commit_room(room);
+        n
+    } else {
+        let room = conn.receive_buffer(min);
+        let n = room.len().min(bytes.len());
+        room[..n].copy_from_slice(&bytes[..n]);
+        conn.commit_received(n).unwrap();
+        n
+    }
+}
+
 #[test]
 fn a_large_frame_gets_room_for_large_reads() {
-    let mut server = open_server(ServerConfig::new());
-    let payload = vec![0x5a; 1 << 20];
-    let frame = frame(
-        true,
-        0,
-        wsmachine::frame::OpCode::Binary,
-        Some([1, 2, 3, 4]),
-        &payload,
-    );
-    let mut at = 0;
-    let mut reads = 0;
-    while at < frame.len() {
-        let room = server.receive_buffer(1024);
-        let n = room.len().min(frame.len() - at);
-        room[..n].copy_from_slice(&frame[at..at + n]);
-        server.commit_received(n).unwrap();
-        at += n;
-        reads += 1;
-        if at < frame.len() {
-            assert_eq!(server.poll_event(), None);
+    for into_room in [false, true] {
+        let mut server = open_server(ServerConfig::new());
+        let payload = vec![0x5a; 1 << 20];
+        let frame = frame(
+            true,
+            0,
+            wsmachine::frame::OpCode::Binary,
+            Some([1, 2, 3, 4]),
+            &payload,
+        );
+        let (mut at, mut reads) = (0, 0);
+        while at < frame.len() {
+            at += read_once(&mut server, into_room, 1024, &frame[at..]);
+            reads += 1;
+            if at < frame.len() {
+                assert_eq!(server.poll_event(), None);
+            }
         }
+        // The room follows the frame (about a read ahead, growing geometrically), not `min`.
+        assert!(
+            reads < 40,
+            "{reads} reads of a 1 MiB frame (room: {into_room})"
+        );
+        assert_eq!(server.poll_event(), Some(Event::Binary(payload.into())));
     }
-    // The room follows the frame (about a read ahead, growing geometrically), not `min`.
-    assert!(reads < 40, "{reads} reads of a 1 MiB frame");
-    assert_eq!(server.poll_event(), Some(Event::Binary(payload.into())));
 }
 
 #[test]
 fn input_after_close_is_ignored() {
-    let mut p = Pair::open();
-    p.client.close(CloseCode::NORMAL, "").unwrap();
-    p.drive();
-    assert!(p.server.is_closed());
-    let room = p.server.receive_buffer(8);
-    room[..3].copy_from_slice(b"xyz");
-    p.server.commit_received(3).unwrap();
-    assert_eq!(p.server.poll_event(), None);
-    assert!(p.server.pending_output().is_empty());
+    for into_room in [false, true] {
+        let mut p = Pair::open();
+        p.client.close(CloseCode::NORMAL, "").unwrap();
+        p.drive();
+        assert!(p.server.is_closed());
+        read_once(&mut p.server, into_room, 8, b"xyz");
+        assert_eq!(p.server.poll_event(), None);
+        assert!(p.server.pending_output().is_empty());
+    }
 }
 
 #[test]
@@ -341,38 +359,4 @@ fn other_buffers_and_rooms_given_back_late_are_copied_in_order() {
     server.receive(&second[4..]);
     assert_eq!(server.poll_event(), Some(Event::Text("second".into())));
     assert_eq!(server.poll_event(), None);
-}
-
-#[test]
-fn a_large_frame_gets_large_rooms() {
-    let mut server = open_server(ServerConfig::new());
-    let payload = vec![0x5a; 1 << 20];
-    let frame = cframe(true, wsmachine::frame::OpCode::Binary, &payload);
-    let (mut at, mut reads) = (0, 0);
-    while at < frame.len() {
-        let mut room = server.receive_room(1024);
-        let n = room.capacity().min(frame.len() - at);
-        room.extend_from_slice(&frame[at..at + n]);
-        server.commit_room(room);
-        at += n;
-        reads += 1;
-        if at < frame.len() {
-            assert_eq!(server.poll_event(), None);
-        }
-    }
-    assert!(reads < 40, "{reads} reads of a 1 MiB frame");
-    assert_eq!(server.poll_event(), Some(Event::Binary(payload.into())));
-}
-
-#[test]
-fn room_input_after_close_is_ignored() {
-    let mut p = Pair::open();
-    p.client.close(CloseCode::NORMAL, "").unwrap();
-    p.drive();
-    assert!(p.server.is_closed());
-    let mut room = p.server.receive_room(8);
-    room.extend_from_slice(b"xyz");
-    p.server.commit_room(room);
-    assert_eq!(p.server.poll_event(), None);
-    assert!(p.server.pending_output().is_empty());
 }

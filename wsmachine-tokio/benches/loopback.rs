@@ -392,25 +392,22 @@ fn main() {
                 .fold((f64::MAX, 0.0f64), |(l, h), x| (l.min(*x), h.max(*x)));
             format!("{:.2} ({lo:.2}–{hi:.2})", median(v.clone()))
         };
-        let rates: Vec<String> = samples
-            .iter()
-            .map(|s| format!("{:.0} msg/s", median(s.clone())))
-            .collect();
-        println!(
-            "| {name} | {} | {} | {} |",
-            rates.join(" | "),
-            spread(&ratios_tung),
-            spread(&ratios_best)
-        );
-        let cpu: Vec<String> = cpu
-            .iter()
-            .map(|s| format!("{:.2} µs", median(s.clone())))
-            .collect();
-        println!(
-            "| {name}: server CPU per message (peer ÷ wsmachine) | {} | {} | {} |",
-            cpu.join(" | "),
-            spread(&cpu_tung),
-            spread(&cpu_best)
+        // One table row: the median of each library's samples, then the two ratios.
+        let print_row = |label: &str, per_lib: &[Vec<f64>], unit: &str, vs: [&Vec<f64>; 2]| {
+            let digits = if unit == "µs" { 2 } else { 0 };
+            let cells: Vec<String> = per_lib
+                .iter()
+                .map(|s| format!("{:.digits$} {unit}", median(s.clone())))
+                .collect();
+            let [a, b] = vs.map(spread);
+            println!("| {label} | {} | {a} | {b} |", cells.join(" | "));
+        };
+        print_row(name, &samples, "msg/s", [&ratios_tung, &ratios_best]);
+        print_row(
+            &format!("{name}: server CPU per message (peer ÷ wsmachine)"),
+            &cpu,
+            "µs",
+            [&cpu_tung, &cpu_best],
         );
     }
     let mut memory = Vec::new();
