@@ -149,11 +149,17 @@ impl FrameHeader {
         2 + ext + if self.mask.is_some() { 4 } else { 0 }
     }
 
+    /// The first byte on the wire: FIN, RSV1-3 and the opcode.
+    #[inline]
+    pub(crate) const fn first_byte(&self) -> u8 {
+        ((self.fin as u8) << 7) | ((self.rsv & 7) << 4) | self.opcode as u8
+    }
+
     /// Writes the header into `out`, which must hold [`encoded_len`](Self::encoded_len)
     /// bytes; returns the number written.
     #[inline]
     pub fn encode(&self, out: &mut [u8]) -> usize {
-        out[0] = (u8::from(self.fin) << 7) | ((self.rsv & 7) << 4) | self.opcode as u8;
+        out[0] = self.first_byte();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
         let mut n = if self.payload_len < 126 {
             out[1] = mask_bit | self.payload_len as u8;
@@ -199,7 +205,7 @@ pub fn write_frame(
         // stores land, which stalls), then the payload is masked into place.
         Some(key) if payload.len() < 126 => {
             let head = [
-                (u8::from(fin) << 7) | ((rsv & 7) << 4) | opcode as u8,
+                header.first_byte(),
                 0x80 | payload.len() as u8,
                 key[0],
                 key[1],

@@ -154,16 +154,7 @@ impl Input {
             } else if self.rpos > 0 && self.buf.len() - held >= need {
                 self.compact();
             } else {
-                let grow = match self.frame {
-                    Some(h) => self.growth_for((h.payload_len as usize).saturating_sub(held)),
-                    // No decoded header (nothing polled yet): the size is unknown, so room
-                    // as large as what is held, and bytes read without polling are copied
-                    // about once in all, not once per read.
-                    None => held,
-                };
-                // Plus `need` again, so the next read fits after moving what is left of a
-                // frame to the front, instead of growing (and zeroing) at every read.
-                let wanted = need.max(grow).saturating_add(need);
+                let wanted = self.room_wanted(need);
                 if self.reclaim(wanted) {
                     // Zeroed: the room's old bytes are not initialised as far as `BytesMut`
                     // knows. Only what is wanted now; more is zeroed when needed.
@@ -177,6 +168,21 @@ impl Input {
         &mut self.buf[self.end..]
     }
 
+    /// How much room to make when a read of `need` bytes does not fit: what the frame in
+    /// progress needs (see `growth_for`), plus `need` again, so the next read fits after
+    /// moving what is left of a frame to the front instead of growing at every read.
+    fn room_wanted(&self, need: usize) -> usize {
+        let held = self.end - self.rpos;
+        let grow = match self.frame {
+            Some(h) => self.growth_for((h.payload_len as usize).saturating_sub(held)),
+            // No decoded header (nothing polled yet): the size is unknown, so room as large
+            // as what is held, and bytes read without polling are copied about once in all,
+            // not once per read.
+            None => held,
+        };
+        need.max(grow).saturating_add(need)
+    }
+
     /// Lends the room after the received bytes as an empty `BytesMut` with capacity for at
     /// least `min` bytes (at least one), grown as `offer` grows it, for a transport that
     /// reads into uninitialised memory (`BufMut`): nothing is zeroed.
@@ -184,14 +190,7 @@ impl Input {
         self.drop_decoded();
         let need = min.max(1);
         if self.buf.capacity() - self.end < need {
-            let grow = match self.frame {
-                Some(h) => {
-                    self.growth_for((h.payload_len as usize).saturating_sub(self.end - self.rpos))
-                }
-                None => self.end - self.rpos,
-            };
-            // As in `offer`: `need` again, so the next read fits after a frame's rest.
-            self.make_room(need.max(grow).saturating_add(need));
+            self.make_room(self.room_wanted(need));
         }
         self.buf.truncate(self.end);
         self.buf.split_off(self.end)

@@ -90,14 +90,18 @@ impl Connection {
         if !self.input.commit(n) {
             return Err(Error::UncommittableInput);
         }
+        self.took_input();
+        Ok(())
+    }
+
+    /// After bytes were read into the input buffer: dropped once the connection is closed,
+    /// the opening handshake processed at once while it lasts.
+    fn took_input(&mut self) {
         if !self.life.takes_input() {
             self.input.discard();
-            return Ok(());
-        }
-        if self.state() == State::Connecting {
+        } else if self.state() == State::Connecting {
             self.process_handshake();
         }
-        Ok(())
     }
 
     /// Room for the transport to read into, lent as an empty [`BytesMut`] whose spare
@@ -137,13 +141,7 @@ impl Connection {
     pub fn commit_room(&mut self, room: BytesMut) {
         self.settle_lent();
         self.input.commit_room(room);
-        if !self.life.takes_input() {
-            self.input.discard();
-            return;
-        }
-        if self.state() == State::Connecting {
-            self.process_handshake();
-        }
+        self.took_input();
     }
 
     /// The transport ended (the peer closed or the read failed). Before the closing
