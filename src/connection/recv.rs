@@ -120,9 +120,9 @@ impl Connection {
     }
 
     /// The common case, decoded without the general machinery: a whole, unfragmented,
-    /// masked text or binary frame of under 126 bytes, completely in the buffer, received by
-    /// a server outside any fragmented message. Anything else (including every error) takes
-    /// the general path, which applies the same rules.
+    /// masked text or binary frame with a 7- or 16-bit length (under 64 KiB), completely in
+    /// the buffer, received by a server outside any fragmented message. Anything else
+    /// (including every error) takes the general path, which applies the same rules.
     #[inline]
     fn decode_small_message(&mut self) -> Option<Decoded> {
         if self.input.frame.is_some()
@@ -141,24 +141,38 @@ impl Connection {
             0x82 => MessageKind::Binary,
             _ => return None,
         };
-        let len = usize::from(b1 & 0x7F);
-        if b1 & 0x80 == 0
-            || len >= 126
-            || buf.len() < 6 + len
+        if b1 & 0x80 == 0 {
+            return None;
+        }
+        let (len, key_at) = match b1 & 0x7F {
+            127 => return None,
+            126 => (
+                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+                4,
+            ),
+            short => (usize::from(short), 2),
+        };
+        let header = key_at + 4;
+        if buf.len() < header + len
             || len > self.options.max_frame_size
             || len > self.options.max_message_size
         {
             return None;
         }
-        let key = [buf[2], buf[3], buf[4], buf[5]];
-        let payload = &mut buf[6..6 + len];
+        let key = [
+            buf[key_at],
+            buf[key_at + 1],
+            buf[key_at + 2],
+            buf[key_at + 3],
+        ];
+        let payload = &mut buf[header..header + len];
         apply_mask(payload, key, 0);
         if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
             // Undo, and let the general path find (and report) the error.
             apply_mask(payload, key, 0);
             return None;
         }
-        self.input.rpos += 6;
+        self.input.rpos += header;
         self.frame_arrived();
         Some(Decoded::Input(Payload::Message(kind), len))
     }
