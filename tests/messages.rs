@@ -10,8 +10,7 @@ pub mod support {
 use support::pair::*;
 use wsmachine::frame::OpCode;
 use wsmachine::{
-    ClientConfig, CloseCode, Connection, Error, Event, MessageKind, Options, Role, ServerConfig,
-    State,
+    ClientConfig, CloseCode, Connection, Error, Event, MessageKind, Options, Role, State,
 };
 
 #[test]
@@ -44,39 +43,41 @@ fn large_messages_use_every_length_form() {
     }
 }
 
-/// Whole frames with a 7- or 16-bit length, several in one read, as a server decodes them
-/// in place: exact bytes out, and every limit and the UTF-8 rule still applied.
+/// Whole frames with a 7- or 16-bit length, several in one read, as either role decodes
+/// them in place: exact bytes out, and every limit and the UTF-8 rule still applied.
 #[test]
 fn whole_frames_in_one_read_keep_every_rule() {
-    let texts = ["é".repeat(63), "ü€".repeat(1000)];
-    let binary: Vec<u8> = (0..65535).map(|i| (i % 253) as u8).collect();
-    let mut input = Vec::new();
-    input.extend(cframe(true, OpCode::Text, texts[0].as_bytes()));
-    input.extend(cframe(true, OpCode::Binary, &binary));
-    input.extend(cframe(true, OpCode::Text, texts[1].as_bytes()));
-    let mut server = open_server(ServerConfig::new());
-    server.receive(&input);
-    let got = events(&mut server);
-    assert_eq!(got.len(), 3);
-    assert_eq!(text(&got[0]), texts[0]);
-    assert_eq!(got[1], Event::Binary(binary.into()));
-    assert_eq!(text(&got[2]), texts[1]);
+    for role in ROLES {
+        let texts = ["é".repeat(63), "ü€".repeat(1000)];
+        let binary: Vec<u8> = (0..65535).map(|i| (i % 253) as u8).collect();
+        let mut input = Vec::new();
+        input.extend(peer_frame(role, true, OpCode::Text, texts[0].as_bytes()));
+        input.extend(peer_frame(role, true, OpCode::Binary, &binary));
+        input.extend(peer_frame(role, true, OpCode::Text, texts[1].as_bytes()));
+        let mut conn = open_as(role, Options::new());
+        conn.receive(&input);
+        let got = events(&mut conn);
+        assert_eq!(got.len(), 3, "{role:?}");
+        assert_eq!(text(&got[0]), texts[0]);
+        assert_eq!(got[1], Event::Binary(binary.into()));
+        assert_eq!(text(&got[2]), texts[1]);
 
-    let mut bad = "ok".repeat(100).into_bytes();
-    bad[150] = 0xFF;
-    let limits = Options::new().max_message_size(1000).max_frame_size(2000);
-    for (payload, code) in [(bad, 1007), (vec![b'a'; 1001], 1009)] {
-        let mut server = open_server(ServerConfig::new().options(limits.clone()));
-        let mut input = cframe(true, OpCode::Text, b"first");
-        input.extend(cframe(true, OpCode::Text, &payload));
-        server.receive(&input);
-        let got = events(&mut server);
-        assert_eq!(text(&got[0]), "first");
-        assert!(
-            !got[1..].iter().any(|e| matches!(e, Event::Text(_))),
-            "{got:?}"
-        );
-        assert_eq!(sent_close_code(&mut server), code);
+        let mut bad = "ok".repeat(100).into_bytes();
+        bad[150] = 0xFF;
+        let limits = Options::new().max_message_size(1000).max_frame_size(2000);
+        for (payload, code) in [(bad, 1007), (vec![b'a'; 1001], 1009)] {
+            let mut conn = open_as(role, limits.clone());
+            let mut input = peer_frame(role, true, OpCode::Text, b"first");
+            input.extend(peer_frame(role, true, OpCode::Text, &payload));
+            conn.receive(&input);
+            let got = events(&mut conn);
+            assert_eq!(text(&got[0]), "first");
+            assert!(
+                !got[1..].iter().any(|e| matches!(e, Event::Text(_))),
+                "{role:?}: {got:?}"
+            );
+            assert_eq!(sent_close_code(&mut conn), code, "{role:?}");
+        }
     }
 }
 

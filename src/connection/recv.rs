@@ -119,21 +119,21 @@ impl Connection {
         Ok(())
     }
 
-    /// The common case, decoded without the general machinery: a whole, unfragmented,
-    /// masked text or binary frame with a 7- or 16-bit length (under 64 KiB), completely in
-    /// the buffer, received by a server outside any fragmented message. Anything else
+    /// The common case, decoded without the general machinery: a whole, unfragmented text
+    /// or binary frame with a 7- or 16-bit length (under 64 KiB), masked as the role
+    /// requires and completely in the buffer, outside any fragmented message. Anything else
     /// (including every error) takes the general path, which applies the same rules.
     #[inline]
     fn decode_small_message(&mut self) -> Option<Decoded> {
         if self.input.frame.is_some()
             || self.message.in_progress().is_some()
-            || self.role != Role::Server
             || self.life.state() != State::Open
             || self.options.stream_fragments
             || self.trace.is_some()
         {
             return None;
         }
+        let masked = self.role == Role::Server;
         let buf = self.input.unread_mut();
         let (&b0, &b1) = (buf.first()?, buf.get(1)?);
         let kind = match b0 {
@@ -141,7 +141,7 @@ impl Connection {
             0x82 => MessageKind::Binary,
             _ => return None,
         };
-        if b1 & 0x80 == 0 {
+        if (b1 & 0x80 != 0) != masked {
             return None;
         }
         let (len, key_at) = match b1 & 0x7F {
@@ -152,24 +152,30 @@ impl Connection {
             ),
             short => (usize::from(short), 2),
         };
-        let header = key_at + 4;
+        let header = if masked { key_at + 4 } else { key_at };
         if buf.len() < header + len
             || len > self.options.max_frame_size
             || len > self.options.max_message_size
         {
             return None;
         }
-        let key = [
-            buf[key_at],
-            buf[key_at + 1],
-            buf[key_at + 2],
-            buf[key_at + 3],
-        ];
+        let key = masked.then(|| {
+            [
+                buf[key_at],
+                buf[key_at + 1],
+                buf[key_at + 2],
+                buf[key_at + 3],
+            ]
+        });
         let payload = &mut buf[header..header + len];
-        apply_mask(payload, key, 0);
+        if let Some(key) = key {
+            apply_mask(payload, key, 0);
+        }
         if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
             // Undo, and let the general path find (and report) the error.
-            apply_mask(payload, key, 0);
+            if let Some(key) = key {
+                apply_mask(payload, key, 0);
+            }
             return None;
         }
         self.input.rpos += header;
