@@ -35,7 +35,7 @@ fn wide(key: [u8; 4]) -> u64 {
 }
 
 /// XORs `key` over `buf`, as if `buf` started at byte `offset` of the payload.
-#[inline]
+#[inline(always)]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     if buf.len() >= VECTOR_FROM {

@@ -134,7 +134,7 @@ impl Connection {
             return None;
         }
         let masked = self.role == Role::Server;
-        let buf = self.input.unread_mut();
+        let buf = self.input.unread();
         let (&b0, &b1) = (buf.first()?, buf.get(1)?);
         let kind = match b0 {
             0x81 => MessageKind::Text,
@@ -144,38 +144,52 @@ impl Connection {
         if (b1 & 0x80 != 0) != masked {
             return None;
         }
-        let (len, key_at) = match b1 & 0x7F {
-            127 => return None,
-            126 => (
-                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
-                4,
-            ),
-            short => (usize::from(short), 2),
-        };
+        // One copy of the rest per length form, so that each is compiled knowing its
+        // bounds (the 7-bit one then masks without a loop set up for long payloads).
+        match b1 & 0x7F {
+            127 => None,
+            126 => {
+                let len = u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]);
+                self.take_whole_message(kind, usize::from(len), 4, masked)
+            }
+            short => self.take_whole_message(kind, usize::from(short), 2, masked),
+        }
+    }
+
+    /// The rest of `decode_small_message`, for a frame of `len` bytes whose masking key (if
+    /// `masked`) or payload starts at `key_at`.
+    #[inline(always)]
+    fn take_whole_message(
+        &mut self,
+        kind: MessageKind,
+        len: usize,
+        key_at: usize,
+        masked: bool,
+    ) -> Option<Decoded> {
         let header = if masked { key_at + 4 } else { key_at };
+        let buf = self.input.unread_mut();
         if buf.len() < header + len
             || len > self.options.max_frame_size
             || len > self.options.max_message_size
         {
             return None;
         }
-        let key = masked.then(|| {
-            [
-                buf[key_at],
-                buf[key_at + 1],
-                buf[key_at + 2],
-                buf[key_at + 3],
-            ]
-        });
-        let payload = &mut buf[header..header + len];
-        if let Some(key) = key {
+        let (head, rest) = buf.split_at_mut(header);
+        let payload = &mut rest[..len];
+        if masked {
+            let key = [
+                head[key_at],
+                head[key_at + 1],
+                head[key_at + 2],
+                head[key_at + 3],
+            ];
             apply_mask(payload, key, 0);
-        }
-        if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
-            // Undo, and let the general path find (and report) the error.
-            if let Some(key) = key {
-                apply_mask(payload, key, 0);
+            if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
+                // Undo, and let the general path find (and report) the error.
+                mask_again(payload, key);
+                return None;
             }
+        } else if kind == MessageKind::Text && crate::utf8::validate(payload).is_err() {
             return None;
         }
         self.input.rpos += header;
@@ -368,4 +382,10 @@ impl Connection {
             None
         })
     }
+}
+
+/// Undoes an unmasking: rare (bad text), so kept out of the fast path's code.
+#[cold]
+fn mask_again(payload: &mut [u8], key: [u8; 4]) {
+    apply_mask(payload, key, 0);
 }
