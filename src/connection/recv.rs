@@ -144,15 +144,16 @@ impl Connection {
         if (b1 & 0x80 != 0) != masked {
             return None;
         }
-        // One copy of the rest per length form, so that each is compiled knowing its
-        // bounds (the 7-bit one then masks without a loop set up for long payloads).
-        match b1 & 0x7F {
-            127 => None,
-            126 => {
+        // One copy of the rest per length form and role, so that each is compiled knowing
+        // its bounds (the 7-bit one then masks without a loop set up for long payloads).
+        match (b1 & 0x7F, masked) {
+            (127, _) => None,
+            (126, _) => {
                 let len = u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]);
                 self.take_whole_message(kind, usize::from(len), 4, masked)
             }
-            short => self.take_whole_message(kind, usize::from(short), 2, masked),
+            (short, true) => self.take_whole_message(kind, usize::from(short), 2, true),
+            (short, false) => self.take_whole_message(kind, usize::from(short), 2, false),
         }
     }
 
