@@ -155,12 +155,16 @@ impl Input {
                 self.compact();
             } else {
                 let wanted = self.room_wanted(need);
+                // Only a frame in progress is sure to fill more than this read: otherwise the
+                // room past it is zeroed when a later read needs it (most often the bytes
+                // are all decoded first, and the buffer freed).
+                let lent = if self.frame.is_some() { wanted } else { need };
                 if self.reclaim(wanted) {
                     // Zeroed: the room's old bytes are not initialised as far as `BytesMut`
-                    // knows. Only what is wanted now; more is zeroed when needed.
-                    self.buf.resize(self.end + wanted, 0);
+                    // knows.
+                    self.buf.resize(self.end + lent, 0);
                 } else {
-                    self.grow_zeroed(wanted);
+                    self.grow_zeroed(wanted, lent);
                 }
             }
         }
@@ -279,12 +283,22 @@ impl Input {
         self.buf.try_reclaim(wanted)
     }
 
-    /// A new, zeroed allocation with the undecoded bytes at its front and `wanted` bytes of
-    /// room after them (large allocations come zeroed from the system, at no extra pass).
-    fn grow_zeroed(&mut self, wanted: usize) {
+    /// A new allocation with the undecoded bytes at its front and `wanted` bytes of room
+    /// after them, the first `zeroed` of which are initialised (when that is all of it, the
+    /// allocation is asked for zeroed: large ones then come so from the system, at no extra
+    /// pass).
+    fn grow_zeroed(&mut self, wanted: usize, zeroed: usize) {
         let held = self.end - self.rpos;
-        let mut grown = BytesMut::zeroed(held.saturating_add(wanted));
-        grown[..held].copy_from_slice(self.unread());
+        let grown = if zeroed >= wanted {
+            let mut grown = BytesMut::zeroed(held.saturating_add(wanted));
+            grown[..held].copy_from_slice(self.unread());
+            grown
+        } else {
+            let mut grown = BytesMut::with_capacity(held.saturating_add(wanted));
+            grown.extend_from_slice(self.unread());
+            grown.resize(held + zeroed, 0);
+            grown
+        };
         self.buf = grown;
         self.rpos = 0;
         self.end = held;
